@@ -1,0 +1,16 @@
+/** X-API-Key on every route but health checks, compared in constant time. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+
+export function registerApiKeyAuth(app: FastifyInstance, apiKey: string): void {
+  // compare digests so neither length nor content leaks through timing
+  const expected = createHash('sha256').update(apiKey).digest();
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config?.public) return;
+    const given = request.headers['x-api-key'];
+    const digest = createHash('sha256').update(typeof given === 'string' ? given : '').digest();
+    if (typeof given !== 'string' || !timingSafeEqual(digest, expected)) {
+      return reply.code(401).send({ error: 'Unauthorized', message: 'Invalid or missing API key' });
+    }
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * Temporal workers of one process: one Worker per task queue it polls. Concurrency limits are the
+ * product's capacity settings (no semaphore of ours): VPS_MAX_CONCURRENT_JOBS local FFmpeg jobs,
+ * MAX_WORKERS concurrent RunPod jobs.
+ */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Config } from '../common/config';
+import type { Logger } from '../common/logger';
+import type { Runtime } from '../common/runtime';
+import { TASK_QUEUES, type TaskQueueName } from '../common/temporal';
+
+export interface WorkerSet {
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export async function createWorkers(
+  config: Config,
+  runtime: Runtime,
+  logger: Logger,
+  opts: { taskQueues?: TaskQueueName[]; workflowBundlePath?: string } = {},
+): Promise<WorkerSet> {
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const activities = createActivities({
+    guard: runtime.guard,
+    storage: runtime.storage,
+    client: runtime.client,
+    downloadMaxBytes: config.DOWNLOAD_MAX_BYTES,
+    downloadTimeoutMs: config.DOWNLOAD_TIMEOUT_MS,
+    webhookSecret: config.WEBHOOK_SECRET,
+  });
+  const queues = opts.taskQueues ?? [TASK_QUEUES.orchestration, TASK_QUEUES.mediaCpu];
+  const base = { connection, namespace: config.TEMPORAL_NAMESPACE, activities } satisfies Partial<WorkerOptions>;
+  const workflowSource = opts.workflowBundlePath
+    ? { workflowBundle: { codePath: opts.workflowBundlePath } }
+    : { workflowsPath: require.resolve('../workflows') };
+
+  const workers = await Promise.all(
+    queues.map((taskQueue) => {
+      switch (taskQueue) {
+        case TASK_QUEUES.orchestration:
+          return Worker.create({ ...base, ...workflowSource, taskQueue, maxConcurrentActivityTaskExecutions: 50 });
+        case TASK_QUEUES.mediaCpu:
+          return Worker.create({ ...base, taskQueue, maxConcurrentActivityTaskExecutions: Math.max(1, config.VPS_MAX_CONCURRENT_JOBS) });
+        default:
+          return Worker.create({ ...base, taskQueue, maxConcurrentActivityTaskExecutions: Math.max(1, config.MAX_WORKERS) });
+      }
+    }),
+  );
+  logger.info({ taskQueues: queues }, 'temporal workers ready');
+  return {
+    run: async () => {
+      await Promise.all(workers.map((w) => w.run()));
+      await connection.close();
+    },
+    shutdown: () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown()),
+  };
+}

@@ -1,0 +1,2 @@
+export { mediaJob } from './job';
+export { webhookDelivery } from './webhook';
