@@ -97,7 +97,13 @@ function persistedApiKey(dataDir: string): { apiKey: string; generated: boolean 
   const file = join(dataDir, 'api-key');
   if (existsSync(file)) return { apiKey: readFileSync(file, 'utf8').trim(), generated: false };
   const apiKey = `adk_${randomBytes(24).toString('base64url')}`;
-  writeFileSync(file, `${apiKey}\n`, { mode: 0o600 });
+  try {
+    // exclusive create: when the API and a worker start together, one key wins and both use it
+    writeFileSync(file, `${apiKey}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return { apiKey: readFileSync(file, 'utf8').trim(), generated: false };
+  }
   return { apiKey, generated: true };
 }
 

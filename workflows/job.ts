@@ -54,7 +54,8 @@ export async function mediaJob(input: JobInput): Promise<JobOutcome> {
   const local = proxyActivities<Activities>({
     taskQueue: TASK_QUEUES.mediaCpu,
     startToCloseTimeout: `${OPERATION_TIMEOUT_MIN[input.operation] ?? 30} minutes`,
-    heartbeatTimeout: '60 seconds',
+    // the activity heartbeats every 5 s; a worker that dies is noticed within 20 s and the work retried
+    heartbeatTimeout: '20 seconds',
     retry: { maximumAttempts: 3, initialInterval: '2 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
     // wait for ffmpeg to be killed and temp files removed before the job counts as cancelled
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
