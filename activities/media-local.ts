@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { timed } from '../common/metrics';
 import { downloadToFile } from '../common/net/download';
 import type { Guard } from '../common/net/guarded-fetch';
 import type { Storage } from '../common/storage';
@@ -48,7 +49,7 @@ export function mediaLocalActivities(deps: MediaDeps) {
     // heartbeats also carry cancellation to us: keep them flowing while ffmpeg is busy
     const ticker = setInterval(() => ctx.heartbeat(), 5_000);
     try {
-      const outcome = await runOperationLocally(input.operation, input.request, {
+      const outcome = await timed({ operation: input.operation, processor: 'VPS' }, () => runOperationLocally(input.operation, input.request, {
         jobId: input.jobId,
         workDir,
         signal: ctx.cancellationSignal,
@@ -57,7 +58,7 @@ export function mediaLocalActivities(deps: MediaDeps) {
         download: async (url, label, dest) => {
           await downloadToFile(deps.guard, url, dest, { label, maxBytes: deps.downloadMaxBytes, timeoutMs: deps.downloadTimeoutMs, signal: ctx.cancellationSignal });
         },
-      });
+      }));
       return { ...outcome, startedAt, finishedAt: new Date().toISOString() };
     } finally {
       clearInterval(ticker);

@@ -6,6 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { webhookAttempts } from '../common/metrics';
 import { BlockedAddressError } from '../common/net/ssrf';
 import type { Guard } from '../common/net/guarded-fetch';
 import type { WebhookAttempt } from '../workflows/types';
@@ -48,9 +49,14 @@ export function webhookActivities(deps: { guard: Guard; secret?: string }) {
     try {
       const { response } = await deps.guard.fetch(input.url, { method: 'POST', body: raw, headers, timeoutMs: input.timeoutMs, maxRedirects: 0 });
       await response.body?.cancel();
+      webhookAttempts.inc({ outcome: response.ok ? 'delivered' : 'http_error' });
       return { at: sentAt.toISOString(), statusCode: response.status };
     } catch (err) {
-      if (err instanceof BlockedAddressError) return { at: sentAt.toISOString(), error: err.message, refused: true };
+      if (err instanceof BlockedAddressError) {
+        webhookAttempts.inc({ outcome: 'refused' });
+        return { at: sentAt.toISOString(), error: err.message, refused: true };
+      }
+      webhookAttempts.inc({ outcome: 'network_error' });
       return { at: sentAt.toISOString(), error: describe(err) };
     }
   }

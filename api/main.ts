@@ -3,6 +3,7 @@ import type { Config } from '../common/config';
 import { gpuEndpointHealth } from '../common/gpu-endpoint';
 import type { Logger } from '../common/logger';
 import type { Runtime } from '../common/runtime';
+import { gpuReconciler } from './gpu-reconcile';
 import { JobService } from './jobs/service';
 import { buildServer } from './server';
 
@@ -29,7 +30,7 @@ export async function createApi(config: Config, runtime: Runtime, logger: Logger
       gpuWorkers: config.MAX_WORKERS,
       listQuery: JobService.listQuery,
       gpuHealth: gpuEndpointHealth(config),
-      reconcileGpu: async () => 0,
+      reconcileGpu: gpuReconciler(runtime.client, config),
     },
     logger,
   );

@@ -14,13 +14,18 @@ import type { Logger } from '../common/logger';
 import type { AllowList } from '../common/net/ssrf';
 import { LocalStorage, type Storage } from '../common/storage';
 import { registerApiKeyAuth } from './auth';
+import { registerMetrics } from './metrics';
 import { sendValidationError } from './errors';
 import { JobService } from './jobs/service';
 import { registerAdminRoutes } from './routes/admin';
+import { registerEventRoutes } from './routes/events';
 import { registerFileRoutes } from './routes/files';
 import { registerHealthRoutes } from './routes/health';
 import { registerJobRoutes } from './routes/jobs';
+import { registerImagemRoutes } from './routes/imagem';
 import { registerMediaRoutes } from './routes/media';
+import { registerTranscriptionRoutes } from './routes/transcription';
+import { registerYoutubeRoutes } from './routes/youtube';
 
 export interface ApiDeps {
   client: Client;
@@ -86,8 +91,13 @@ export async function buildServer(config: Config, deps: ApiDeps, logger: Logger)
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'Not found', message: `Route ${request.method} ${request.url.split('?')[0]} not found` }));
 
   registerHealthRoutes(app, deps);
-  registerMediaRoutes(app, deps);
+  const metrics = registerMetrics(app, deps);
+  registerMediaRoutes(app, deps, metrics.jobsStarted);
+  registerTranscriptionRoutes(app, deps);
+  registerYoutubeRoutes(app, deps, config);
+  registerImagemRoutes(app, deps, config);
   registerJobRoutes(app, deps);
+  registerEventRoutes(app, deps);
   registerAdminRoutes(app, deps);
   if (deps.storage instanceof LocalStorage) {
     const local = deps.storage;

@@ -12,6 +12,8 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+/** An optional secret: an empty value (KEY= in a .env file) counts as unset. */
+const optionalSecret = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 const list = z
   .string()
   .default('')
@@ -55,6 +57,19 @@ const envSchema = z.object({
   RUNPOD_BASE_URL: z.string().url().optional(),
   RUNPOD_ENDPOINT_ID: z.string().default('autodark-gpu'),
   RUNPOD_WHISPER_ENDPOINT_ID: z.string().optional(),
+  // YouTube captions (playwright drives this chromium; tests point the base URL at a local site)
+  YOUTUBE_BASE_URL: z.string().url().default('https://www.youtube.com'),
+  CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+  BROWSER_MAX_PAGES: z.coerce.number().int().min(1).default(2),
+  BROWSER_CONTEXT_MAX_USES: z.coerce.number().int().min(1).default(20),
+  YOUTUBE_DEADLINE_MS: z.coerce.number().int().min(1).default(90_000),
+  // /vps/imagem/*: prompts from OpenRouter, images from Runware (REST API)
+  OPENROUTER_API_KEY: optionalSecret,
+  OPENROUTER_BASE_URL: z.string().url().default('https://openrouter.ai/api/v1'),
+  OPENROUTER_MODEL: z.string().min(1).default('google/gemini-2.0-flash'),
+  RUNWARE_API_KEY: optionalSecret,
+  RUNWARE_BASE_URL: z.string().url().default('https://api.runware.ai/v1'),
+  IMAGEM_DEADLINE_MS: z.coerce.number().int().min(1).default(300_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   TRUST_PROXY: bool.default(false),

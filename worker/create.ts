@@ -5,6 +5,7 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { BrowserPool } from '../activities/youtube/browser-pool';
 import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
 import type { Runtime } from '../common/runtime';
@@ -22,15 +23,25 @@ export async function createWorkers(
   opts: { taskQueues?: TaskQueueName[]; workflowBundlePath?: string } = {},
 ): Promise<WorkerSet> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const queues = opts.taskQueues ?? [TASK_QUEUES.orchestration, TASK_QUEUES.mediaCpu, TASK_QUEUES.gpu];
+  // one chromium per process, only where YouTube pages are opened; closed after the workers stop
+  const browserPool = queues.includes(TASK_QUEUES.browser)
+    ? new BrowserPool({ executablePath: config.CHROMIUM_PATH, maxPages: config.BROWSER_MAX_PAGES, contextMaxUses: config.BROWSER_CONTEXT_MAX_USES, logger })
+    : undefined;
+  await browserPool?.start();
   const activities = createActivities({
+    config,
     guard: runtime.guard,
     storage: runtime.storage,
     client: runtime.client,
     downloadMaxBytes: config.DOWNLOAD_MAX_BYTES,
     downloadTimeoutMs: config.DOWNLOAD_TIMEOUT_MS,
     webhookSecret: config.WEBHOOK_SECRET,
+    browserPool,
+    youtubeBaseUrl: config.YOUTUBE_BASE_URL,
+    openRouter: { apiKey: config.OPENROUTER_API_KEY, baseUrl: config.OPENROUTER_BASE_URL, model: config.OPENROUTER_MODEL },
+    runware: { apiKey: config.RUNWARE_API_KEY, baseUrl: config.RUNWARE_BASE_URL },
   });
-  const queues = opts.taskQueues ?? [TASK_QUEUES.orchestration, TASK_QUEUES.mediaCpu];
   const base = { connection, namespace: config.TEMPORAL_NAMESPACE, activities } satisfies Partial<WorkerOptions>;
   const workflowSource = opts.workflowBundlePath
     ? { workflowBundle: { codePath: opts.workflowBundlePath } }
@@ -41,18 +52,27 @@ export async function createWorkers(
       switch (taskQueue) {
         case TASK_QUEUES.orchestration:
           return Worker.create({ ...base, ...workflowSource, taskQueue, maxConcurrentActivityTaskExecutions: 50 });
+        case TASK_QUEUES.browser:
+          return Worker.create({ ...base, taskQueue, maxConcurrentActivityTaskExecutions: config.BROWSER_MAX_PAGES });
         case TASK_QUEUES.mediaCpu:
           return Worker.create({ ...base, taskQueue, maxConcurrentActivityTaskExecutions: Math.max(1, config.VPS_MAX_CONCURRENT_JOBS) });
         default:
           return Worker.create({ ...base, taskQueue, maxConcurrentActivityTaskExecutions: Math.max(1, config.MAX_WORKERS) });
       }
     }),
-  );
+  ).catch(async (err: unknown) => {
+    await browserPool?.stop();
+    throw err;
+  });
   logger.info({ taskQueues: queues }, 'temporal workers ready');
   return {
     run: async () => {
-      await Promise.all(workers.map((w) => w.run()));
-      await connection.close();
+      try {
+        await Promise.all(workers.map((w) => w.run()));
+      } finally {
+        await browserPool?.stop();
+        await connection.close();
+      }
     },
     shutdown: () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown()),
   };

@@ -19,6 +19,8 @@ import type { createActivities } from '../activities';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../common/temporal';
 import { processingSignal, progressQuery, progressSignal, webhookWorkflowId } from './definitions';
 import { envelope, execution } from './envelope';
+import { innermostApplicationFailure } from './failures';
+import { runOnGpu } from './gpu';
 import type { JobInput, JobOutcome, JobProgress, OperationOutcome } from './types';
 import { webhookDelivery } from './webhook';
 
@@ -63,7 +65,12 @@ export async function mediaJob(input: JobInput): Promise<JobOutcome> {
 
   const started = Date.now();
   try {
-    const outcome: OperationOutcome = await local.runLocalOperation({ jobId: input.jobId, operation: input.operation, request: input.request });
+    const outcome: OperationOutcome =
+      input.processor === 'GPU'
+        ? await runOnGpu(input, ({ stage, completed, total }) => {
+            Object.assign(progress, { stage, completed, total, percent: total ? (100 * completed) / total : 0 });
+          })
+        : await local.runLocalOperation({ jobId: input.jobId, operation: input.operation, request: input.request });
     const exec = execution(Date.parse(outcome.startedAt), Date.parse(outcome.finishedAt), input.processor, outcome.codec);
     const result = outcome.result;
     await finish(input, 'COMPLETED', { result, execution: exec });
@@ -92,15 +99,9 @@ async function finish(input: JobInput, status: 'COMPLETED' | 'FAILED' | 'CANCELL
   });
 }
 
-/** The innermost cause is the useful one ("images[2].image_url: HTTP 404"), not "Activity task failed". */
+/** The innermost cause is the useful one ("url_audio: HTTP 404"), not "Activity task failed". */
 function innermostFailure(err: unknown): { message: string; type?: string } {
-  let e = err as { message?: string; cause?: unknown; type?: string } | undefined;
-  let message = e?.message ?? String(err);
-  let type = e?.type;
-  while (e?.cause) {
-    e = e.cause as typeof e;
-    if (e?.message) message = e.message;
-    if (e?.type) type = e.type;
-  }
-  return { message, type: type && ['BadInput', 'BadMedia'].includes(type) ? type : undefined };
+  const inner = innermostApplicationFailure(err);
+  const type = inner?.type ?? undefined;
+  return { message: inner?.message ?? (err as Error)?.message ?? String(err), type: type && ['BadInput', 'BadMedia'].includes(type) ? type : undefined };
 }

@@ -4,6 +4,7 @@
  * same engine and wait for the workflow's result.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Counter } from 'prom-client';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -44,7 +45,7 @@ function workersReserved(operation: MediaOperation, processor: Processor, body: 
   return 1;
 }
 
-export function registerMediaRoutes(app: FastifyInstance, deps: ApiDeps): void {
+export function registerMediaRoutes(app: FastifyInstance, deps: ApiDeps, jobsStarted: Counter<'operation' | 'processor'>): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   for (const processor of ['GPU', 'VPS'] as const) {
     for (const route of ASYNC_ROUTES) {
@@ -65,6 +66,7 @@ export function registerMediaRoutes(app: FastifyInstance, deps: ApiDeps): void {
           const jobId = JobService.jobIdFor(typeof idempotencyKey === 'string' ? idempotencyKey : undefined);
           const started = await deps.jobs.start(route.operation, processor, body, { jobId, workersReserved: workersReserved(route.operation, processor, body) });
           request.log.info({ jobId, operation: route.operation, processor, created: started.created }, 'job accepted');
+          if (started.created) jobsStarted.inc({ operation: route.operation, processor });
           return reply.code(202).send(started.body);
         },
       );

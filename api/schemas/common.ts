@@ -1,6 +1,6 @@
 /** Field schemas shared by the request schemas (the single source of types, validation and OpenAPI). */
 import { z } from 'zod';
-import { fileNameProblem, keyProblem } from '../../common/storage/keys';
+import { CONTROL_CHARS, fileNameProblem, keyProblem } from '../../common/storage/keys';
 
 export const MAX_URL_LENGTH = 8192;
 
@@ -9,7 +9,7 @@ export const httpUrl = z
   .string()
   .max(MAX_URL_LENGTH)
   .regex(/^https?:\/\/[^\s/?#]+\S*/i, 'must be an http(s) URL')
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+  .refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters');
 
 /** Strict URL (no spaces), as the seed's Joi `uri()` demanded for some fields. */
 export const strictHttpUrl = z

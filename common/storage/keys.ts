@@ -3,10 +3,11 @@
  * we refuse traversal, absolute paths, backslashes and control characters, and add the missing "/"
  * between path and file name (documented in the README).
  */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 export function keyProblem(value: string): string | null {
-  if (CONTROL.test(value)) return 'must not contain control characters';
+  if (CONTROL_CHARS.test(value)) return 'must not contain control characters';
   if (value.includes('\\')) return 'must not contain backslashes';
   if (value.startsWith('/')) return 'must be relative (no leading "/")';
   if (value.split('/').some((seg) => seg === '..' || seg === '.')) return 'must not contain "." or ".." segments';

@@ -3,7 +3,7 @@
  * PUT /files/<key>?expires=..&sig=.., an HMAC-signed URL (the local twin of an S3 presigned PUT).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { copyFile, mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { keyProblem } from './keys';
 import type { Storage, StoredObject, UploadTarget } from './types';
@@ -67,6 +67,10 @@ export class LocalStorage implements Storage {
     } catch {
       return null;
     }
+  }
+
+  async getBuffer(key: string): Promise<Buffer> {
+    return readFile(this.pathOf(key));
   }
 
   async health(): Promise<void> {

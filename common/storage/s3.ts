@@ -76,6 +76,11 @@ export class S3Storage implements Storage {
     }
   }
 
+  async getBuffer(key: string): Promise<Buffer> {
+    const res = await this.client.send(new GetObjectCommand({ Bucket: this.s.bucket, Key: key }));
+    return Buffer.from(await res.Body!.transformToByteArray());
+  }
+
   async health(): Promise<void> {
     await this.client.send(new HeadBucketCommand({ Bucket: this.s.bucket }));
   }

@@ -19,5 +19,7 @@ export interface Storage {
   /** URL a remote worker PUTs the object to, without holding storage credentials. */
   uploadTarget(key: string, contentType: string): Promise<UploadTarget>;
   stat(key: string): Promise<{ bytes: number } | null>;
+  /** reads a (small) stored object back, e.g. a large JSON result a GPU worker uploaded */
+  getBuffer(key: string): Promise<Buffer>;
   health(): Promise<void>;
 }
