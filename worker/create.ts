@@ -42,7 +42,9 @@ export async function createWorkers(
     openRouter: { apiKey: config.OPENROUTER_API_KEY, baseUrl: config.OPENROUTER_BASE_URL, model: config.OPENROUTER_MODEL },
     runware: { apiKey: config.RUNWARE_API_KEY, baseUrl: config.RUNWARE_BASE_URL },
   });
-  const base = { connection, namespace: config.TEMPORAL_NAMESPACE, activities } satisfies Partial<WorkerOptions>;
+  // heartbeats carry cancellation back to activities: flush them often so a cancelled FFmpeg or GPU
+  // job stops within seconds, not after the default 80% of the heartbeat timeout
+  const base = { connection, namespace: config.TEMPORAL_NAMESPACE, activities, maxHeartbeatThrottleInterval: '2 seconds' } satisfies Partial<WorkerOptions>;
   const workflowSource = opts.workflowBundlePath
     ? { workflowBundle: { codePath: opts.workflowBundlePath } }
     : { workflowsPath: require.resolve('../workflows') };
