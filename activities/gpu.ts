@@ -5,14 +5,12 @@
  *   awaitGpuJob   polls /status with heartbeats carrying {runpodJobId, status}; a retried attempt
  *                 (worker crash, redeploy) resumes polling the same RunPod job: nothing is resubmitted;
  *   cancelGpuJob  POST /cancel, called by the workflow in a non-cancellable scope.
- * Errors: a FAILED RunPod job is a GpuJobFailed failure (the workflow decides whether to resubmit),
- * an input the worker rejected is final (BadInput/BadMedia), transport errors are retried.
+ * Errors: see failed() below; transport errors (5xx, resets) are retried by polling on.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import runpodSdk from 'runpod-sdk';
 import type { Config } from '../common/config';
-import { badInput } from '../common/errors';
 import { timed } from '../common/metrics';
 import { downloadToFile } from '../common/net/download';
 import type { Guard } from '../common/net/guarded-fetch';
@@ -117,32 +115,42 @@ export function gpuActivities(deps: GpuDeps) {
 function finish(s: GpuJobStatus, id: string): GpuJobStatus {
   if (s.status === 'COMPLETED') {
     const out = s.output as { error?: string } | undefined;
-    if (out && typeof out === 'object' && typeof out.error === 'string') throw gpuFailure(out.error, id);
+    if (out && typeof out === 'object' && typeof out.error === 'string') failed(out.error, id);
     return s;
   }
-  if (s.status === 'FAILED') throw gpuFailure(errorText(s.error) ?? 'Job failed in RunPod', id);
+  if (s.status === 'FAILED') return failed(s.error, id);
   if (s.status === 'TIMED_OUT') throw ApplicationFailure.create({ message: `GPU job ${id} timed out (executionTimeout)`, type: 'GpuJobTimedOut', nonRetryable: true });
   throw ApplicationFailure.create({ message: `GPU job ${id} was cancelled on the endpoint`, type: 'GpuJobCancelled', nonRetryable: true });
 }
 
-/** The worker prefixes input problems with BadInput:/BadMedia: so they are not retried. */
-function gpuFailure(message: string, id: string): ApplicationFailure {
-  const m = /^(BadInput|BadMedia):\s*(.*)$/s.exec(message);
-  if (m) return m[1] === 'BadInput' ? badInput(m[2]) : ApplicationFailure.create({ message: m[2], type: 'BadMedia', nonRetryable: true });
-  return ApplicationFailure.create({ message, type: 'GpuJobFailed', nonRetryable: true, details: [{ runpodJobId: id }] });
+/**
+ * How a FAILED RunPod job is classified. The gpu-worker reports problems it understood (a bad input,
+ * an FFmpeg step that failed on this media) as a plain message: resubmitting cannot help, so it is
+ * final (GpuJobRejected). An unexpected exception (the worker's "internal error: …", or the SDK's JSON
+ * with a traceback) or a dead worker is a GPU failure the workflow resubmits (GpuJobFailed).
+ */
+const GPU_FAULT = /^internal error:|^worker \S+ (died|exited|was killed)|while running this job/;
+
+function failed(error: unknown, id: string): never {
+  if (typeof error === 'string' && GPU_FAULT.test(error)) {
+    throw ApplicationFailure.create({ message: error, type: 'GpuJobFailed', nonRetryable: true, details: [{ runpodJobId: id }] });
+  }
+  if (typeof error === 'string') {
+    try {
+      const parsed = JSON.parse(error) as { error_type?: string; error_message?: string };
+      if (parsed && typeof parsed === 'object' && parsed.error_message) {
+        throw ApplicationFailure.create({ message: parsed.error_message, type: 'GpuJobFailed', nonRetryable: true, details: [{ runpodJobId: id, errorType: parsed.error_type }] });
+      }
+    } catch (err) {
+      if (err instanceof ApplicationFailure) throw err;
+    }
+    throw rejected(error, id);
+  }
+  throw ApplicationFailure.create({ message: error ? JSON.stringify(error) : 'Job failed in RunPod', type: 'GpuJobFailed', nonRetryable: true, details: [{ runpodJobId: id }] });
 }
 
-function errorText(e: unknown): string | undefined {
-  if (e === undefined || e === null) return undefined;
-  if (typeof e === 'string') {
-    try {
-      const parsed = JSON.parse(e) as { error_message?: string; error?: string };
-      return parsed.error_message ?? parsed.error ?? e;
-    } catch {
-      return e;
-    }
-  }
-  return JSON.stringify(e);
+function rejected(message: string, id: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: 'GpuJobRejected', nonRetryable: true, details: [{ runpodJobId: id }] });
 }
 
 function sleepOrCancel(ms: number, signal: AbortSignal): Promise<void> {

@@ -28,13 +28,11 @@ export async function prepareGpuPlan(operation: MediaOperation, request: Record<
       processor: 'GPU',
       signal: deps.signal,
       async probeInput(url, label) {
+        // kept until prepare returns (operations may look at a probed file again); the GPU worker
+        // fetches its own copy
         const dest = join(dir, String(n++));
         await deps.download(url, label, dest);
-        try {
-          return await probeInputFile(dest, label, deps.signal);
-        } finally {
-          await rm(dest, { force: true }); // probing needs the file once; the GPU worker fetches its own copy
-        }
+        return probeInputFile(dest, label, deps.signal);
       },
       uploadTarget: (key, contentType) => deps.storage.uploadTarget(key, contentType),
     });

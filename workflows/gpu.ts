@@ -14,7 +14,7 @@ type Activities = ReturnType<typeof createActivities>;
 export const IMAGES_PER_GPU_JOB = 34;
 /** RunPod jobs per chunk before the job fails: the first try plus two resubmissions */
 const GPU_ATTEMPTS = 3;
-const NON_RETRYABLE = ['BadInput', 'BadMedia', 'GpuNotConfigured', 'GpuJobFailed', 'GpuJobTimedOut', 'GpuJobCancelled'];
+const NON_RETRYABLE = ['BadInput', 'BadMedia', 'GpuNotConfigured', 'GpuJobFailed', 'GpuJobRejected', 'GpuJobTimedOut', 'GpuJobCancelled'];
 
 /** The seed's GPU execution timeouts (API-CONTRACT §3). */
 const EXECUTION_TIMEOUT_MIN: Record<string, number> = { img2vid: 45, caption_style: 10, addaudio: 10, concatenate: 20, concat_video_audio: 15, trilhasonora: 15 };
@@ -73,8 +73,9 @@ export async function runOnGpu(input: JobInput, progress: GpuProgress): Promise<
         progress({ stage: 'gpu', completed: ++completed, total: parts.length });
         return { request, meta: prepared.meta, output: status.output as { outputs: { id: string; key: string; bytes: number }[]; encoder?: string } };
       } catch (err) {
+        if (isCancellation(err)) throw err; // still running remotely: the cancellation handler below stops it
         running.delete(runpodJobId);
-        if (isCancellation(err) || attempt >= GPU_ATTEMPTS || !isGpuJobFailure(err)) throw err;
+        if (attempt >= GPU_ATTEMPTS || !isGpuJobFailure(err)) throw err;
       }
     }
   };

@@ -10,7 +10,7 @@ import type { TranscriptionRequest } from '../activities/transcription';
 import { TASK_QUEUES } from '../common/temporal';
 
 type Activities = ReturnType<typeof createActivities>;
-const NON_RETRYABLE = ['BadInput', 'BadMedia', 'GpuNotConfigured', 'GpuJobFailed', 'GpuJobTimedOut', 'GpuJobCancelled'];
+const NON_RETRYABLE = ['BadInput', 'BadMedia', 'GpuNotConfigured', 'GpuJobFailed', 'GpuJobRejected', 'GpuJobTimedOut', 'GpuJobCancelled'];
 
 const gpu = proxyActivities<Activities>({
   taskQueue: TASK_QUEUES.gpu,

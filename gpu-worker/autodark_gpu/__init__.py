@@ -1,0 +1,1 @@
+"""AutoDark GPU worker internals: media plans (plan, executor) and transcription."""
