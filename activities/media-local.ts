@@ -60,6 +60,11 @@ export function mediaLocalActivities(deps: MediaDeps) {
         },
       }));
       return { ...outcome, startedAt, finishedAt: new Date().toISOString() };
+    } catch (err) {
+      // whatever broke when the job was cancelled (an aborted download, a killed ffmpeg), report the
+      // cancellation itself so Temporal records the activity as cancelled, not failed
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+      throw err;
     } finally {
       clearInterval(ticker);
       await rm(workDir, { recursive: true, force: true });

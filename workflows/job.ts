@@ -77,7 +77,8 @@ export async function mediaJob(input: JobInput): Promise<JobOutcome> {
     return { status: 'COMPLETED', result, execution: exec };
   } catch (err) {
     const exec = execution(progress.startedAt ? Date.parse(progress.startedAt) : started, Date.now(), input.processor);
-    if (isCancellation(err)) {
+    // a job cancelled while its activity was failing for another reason is still a cancelled job
+    if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
       await CancellationScope.nonCancellable(() => finish(input, 'CANCELLED', { errorMessage: 'Job cancelled', execution: exec }));
       throw err;
     }
