@@ -113,6 +113,31 @@ describe('GPU path through the local RunPod-compatible endpoint', () => {
     expect(hook.body).toMatchObject({ status: 'COMPLETED', processor: 'GPU', operation: 'addaudio' });
   });
 
+  it('fans a 70-image img2vid out to exactly 3 RunPod jobs and merges the clips in image order', async () => {
+    const before = seen.runs;
+    const images = Array.from({ length: 70 }, (_, i) => ({ id: `img-${String(i).padStart(2, '0')}`, image_url: `${base}/photo.png`, duracao: 0.5 }));
+    const res = await stack.api('/runpod/video/img2vid', {
+      method: 'POST',
+      json: { webhook_url: hooks.url, path: 'gpu/img/videos/', images, zoom_types: ['zoomin', 'zoomout', 'zoompanright'], resolution: '320x180', fps: 12 },
+    });
+    expect(res.status).toBe(202);
+    const accepted = (await res.json()) as { jobId: string; workersReserved: number };
+    expect(accepted.workersReserved).toBe(3);
+    const job = await waitForJob(stack, accepted.jobId, undefined, 300_000);
+    expect(job.status, JSON.stringify(job.error)).toBe('COMPLETED');
+    expect(seen.runs - before).toBe(3);
+    const result = job.result as { code: number; videos: { id: string; video_url: string; zoom_type: string }[] };
+    expect(result.code).toBe(200);
+    expect(result.videos.map((v) => v.id)).toEqual(images.map((i) => i.id));
+    const last = join(stack.dataDir, 'last.mp4');
+    writeFileSync(last, Buffer.from(await (await fetch(result.videos[69].video_url)).arrayBuffer()));
+    const probe = await ffprobe(last);
+    expect(probe.streams.map((s) => s.codec_type)).toEqual(['video']);
+    expect(Number(probe.format.duration)).toBeCloseTo(0.5, 1);
+    const hook = await hooks.waitFor((w) => w.body.jobId === accepted.jobId);
+    expect(hook.body).toMatchObject({ status: 'COMPLETED', processor: 'GPU', operation: 'img2vid', pathRaiz: 'gpu/img/' });
+  });
+
   it('keeps polling through 5xx answers from /status', async () => {
     seen.statusFailuresLeft = 3;
     const res = await stack.api('/runpod/video/addaudio', {
@@ -181,7 +206,13 @@ describe('GPU path through the local RunPod-compatible endpoint', () => {
 
   it('transcribes with faster-whisper on the worker and renders every file in TypeScript', async () => {
     const res = await stack.api('/runpod/audio/transcribe', { method: 'POST', json: { audio_url: `${base}/speech.mp3`, path: 'gpu/t/', model: 'tiny-random', language: 'pt' } });
-    const body = (await res.json()) as Record<string, any>;
+    const body = (await res.json()) as {
+      code: number;
+      audio: { duration: number };
+      stats: { model: string };
+      files: { segments: { srt: string; json: string } };
+      processing_time: unknown;
+    };
     expect(res.status, JSON.stringify(body)).toBe(200);
     expect(body).toMatchObject({ code: 200, message: 'Transcription completed successfully', language: 'pt' });
     expect(body.audio.duration).toBeGreaterThan(1);
