@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Storage, StoredObject } from '../common/storage';
 import type { MediaOperation } from '../workflows/types';
-import { probeInputFile } from './input-check';
+import { probeInputFile, readTextInput } from './input-check';
 import { OPERATIONS } from './operations';
 import type { Prepared } from './operations/types';
 
@@ -33,6 +33,11 @@ export async function prepareGpuPlan(operation: MediaOperation, request: Record<
         const dest = join(dir, String(n++));
         await deps.download(url, label, dest);
         return probeInputFile(dest, label, deps.signal);
+      },
+      async fetchText(url, label) {
+        const dest = join(dir, String(n++));
+        await deps.download(url, label, dest);
+        return readTextInput(dest, label);
       },
       uploadTarget: (key, contentType) => deps.storage.uploadTarget(key, contentType),
     });

@@ -13,6 +13,8 @@
  *   {tmp:NAME} a path inside the job's work dir, for intermediates between steps
  *   {file:NAME} a path of one of plan.files, written before the first step
  *   {venc}     expands to several argv items: plan.encoders[<chosen encoder>]
+ * Path tokens may sit inside a longer argument (a filtergraph's `sendcmd=f={file:motion.cmd}`);
+ * {venc} is always a whole argument.
  */
 import { z } from 'zod';
 

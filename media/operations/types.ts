@@ -14,6 +14,8 @@ export interface PrepareEnv {
    * when the plan depends on the input (durations, codecs, dimensions). Errors name `label`.
    */
   probeInput(url: string, label: string): Promise<ProbeResult>;
+  /** Fetches a small text input (an SRT, a words JSON) and returns its contents. Errors name `label`. */
+  fetchText(url: string, label: string): Promise<string>;
   /** GPU path: where the worker PUTs an output; undefined on the local path (the executor uploads). */
   uploadTarget?(key: string, contentType: string): Promise<UploadTarget>;
   signal: AbortSignal;
