@@ -54,12 +54,17 @@ export async function buildServer(config: Config, deps: ApiDeps, logger: Logger)
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(cors, { origin: config.CORS_ALLOW_ORIGINS === '*' ? true : config.CORS_ALLOW_ORIGINS.split(',').map((s) => s.trim()) });
-  await app.register(rateLimit, {
-    max: config.RATE_LIMIT_MAX,
-    timeWindow: config.RATE_LIMIT_WINDOW_MS,
-    // health checks and file downloads are not throttled
-    allowList: (req) => Boolean(req.routeOptions.config?.public),
-  });
+  // the limiter runs as an app-level hook *before* the key check, so guessing keys is throttled too
+  await app.register(rateLimit, { global: false });
+  app.addHook(
+    'onRequest',
+    app.rateLimit({
+      max: config.RATE_LIMIT_MAX,
+      timeWindow: config.RATE_LIMIT_WINDOW_MS,
+      // health checks and file downloads are not throttled
+      allowList: (req) => Boolean(req.routeOptions.config?.public),
+    }),
+  );
   await app.register(swagger, {
     openapi: {
       info: { title: 'AutoDark API', version: '1.0.0', description: 'Media automation on Temporal. Compatible with the AutoDark API GPU (seed) contract.' },

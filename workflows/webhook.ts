@@ -2,7 +2,7 @@
  * Webhook delivery as its own workflow: one attempt per activity call and a durable timer between
  * attempts, so every attempt (time, HTTP status) is recorded and visible, backoff is exponential up to
  * policy.maxIntervalMs, and delivery keeps trying for policy.retryForMs (24 h by default) even across
- * restarts. A 4xx other than 408/429 stops it. Started by the job workflow with parent-close ABANDON,
+ * restarts. A 3xx, or a 4xx other than 408/429, stops it. Started by the job workflow with parent-close ABANDON,
  * so the job itself finishes as soon as its work does.
  */
 import { proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
@@ -36,7 +36,10 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
   }
 }
 
-/** A 4xx means the receiver refuses this payload; only 408 and 429 are worth another try. */
+/**
+ * A 4xx means the receiver refuses this payload; only 408 and 429 are worth another try. A 3xx is
+ * final too: webhooks never follow redirects (they could point anywhere, including inside our network).
+ */
 function isFinalStatus(code: number | undefined): boolean {
-  return code !== undefined && code >= 400 && code < 500 && code !== 408 && code !== 429;
+  return code !== undefined && code >= 300 && code < 500 && code !== 408 && code !== 429;
 }

@@ -4,18 +4,52 @@ import { CONTROL_CHARS, fileNameProblem, keyProblem } from '../../common/storage
 
 export const MAX_URL_LENGTH = 8192;
 
+/** A lone UTF-16 surrogate: no UTF-8 form, so it cannot become a storage key or a URL byte-for-byte. */
+const LONE_SURROGATE = /\p{Cs}/u;
+/** Bidi embeddings, overrides and isolates: they make "clip\u202Egnp.mp4" display as "clip4pm.png". */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+
+/**
+ * The forms a key may take further down the line: percent-decoded (once or twice, as a URL passes
+ * through proxies and SDKs) and NFKC-normalised ("．．／" is "../" to systems that normalise).
+ */
+function decodedForms(v: string): string[] {
+  const forms = [v.normalize('NFKC')];
+  let current = v;
+  for (let i = 0; i < 2 && current.includes('%'); i++) {
+    try {
+      current = decodeURIComponent(current);
+    } catch {
+      break; // "100% real.mp4" is a name, not an encoding
+    }
+    forms.push(current, current.normalize('NFKC'));
+  }
+  return forms.filter((f) => f !== v);
+}
+
+/** Problems of text that names a stored object, beyond those of `direct` (keyProblem/fileNameProblem). */
+function textProblem(v: string, direct: (value: string) => string | null): string | null {
+  if (LONE_SURROGATE.test(v)) return 'must be valid Unicode (no lone surrogates)';
+  if (BIDI_CONTROLS.test(v)) return 'must not contain bidirectional control characters';
+  const hidden = decodedForms(v).map(direct).find((p) => p !== null);
+  if (hidden) return `${hidden} (once decoded or normalised)`;
+  return null;
+}
+
 /** http(s) URL; spaces and "|" are allowed (the seed encodes them before fetching). */
 export const httpUrl = z
   .string()
   .max(MAX_URL_LENGTH)
   .regex(/^https?:\/\/[^\s/?#]+\S*/i, 'must be an http(s) URL')
-  .refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters');
+  .refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters')
+  .refine((v) => !LONE_SURROGATE.test(v), 'must be valid Unicode (no lone surrogates)');
 
 /** Strict URL (no spaces), as the seed's Joi `uri()` demanded for some fields. */
 export const strictHttpUrl = z
   .string()
   .max(MAX_URL_LENGTH)
   .refine((v) => {
+    if (LONE_SURROGATE.test(v)) return false;
     try {
       const u = new URL(v);
       return (u.protocol === 'http:' || u.protocol === 'https:') && !/\s/.test(v);
@@ -37,7 +71,7 @@ export const storagePath = z
   .min(1)
   .max(900)
   .superRefine((v, ctx) => {
-    const problem = keyProblem(v);
+    const problem = keyProblem(v) ?? textProblem(v, keyProblem);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
@@ -46,7 +80,7 @@ export const outputFilename = z
   .min(1)
   .max(255)
   .superRefine((v, ctx) => {
-    const problem = fileNameProblem(v);
+    const problem = fileNameProblem(v) ?? textProblem(v, fileNameProblem);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 

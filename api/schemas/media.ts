@@ -28,9 +28,22 @@ export const img2vidRequest = z.object({
   fps: z.number().int().min(1).max(60).default(24),
 });
 
+/**
+ * A font family name. Characters with a meaning in fontconfig patterns, ASS style lines or FFmpeg
+ * filter graphs are refused here (no installed family uses them), so a style value can only ever be a
+ * name: 400 naming the field instead of a job that fails later.
+ */
+const fontName = (fallback: string) =>
+  z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[^:;,'"[\]{}\\=<>|\p{Cc}]+$/u, 'must be a font family name (none of : ; , \' " [ ] { } \\ = < > |)')
+    .default(fallback);
+
 const segmentsStyle = z
   .strictObject({
-    font: z.strictObject({ name: z.string().min(1).max(100).default('Arial'), size: z.number().int().min(20).max(200).default(36), bold: z.boolean().default(true), italic: z.boolean().default(false) }).prefault({}),
+    font: z.strictObject({ name: fontName('Arial'), size: z.number().int().min(20).max(200).default(36), bold: z.boolean().default(true), italic: z.boolean().default(false) }).prefault({}),
     colors: z.strictObject({ primary: hexColor.default('#FFFFFF'), secondary: hexColor.optional(), outline: hexColor.default('#000000'), background: hexColor.optional() }).prefault({}),
     /** README's opacity group (0–100 %) */
     opacity: z.strictObject({ primary: z.number().min(0).max(100).default(100), background: z.number().min(0).max(100).default(100) }).optional(),
@@ -53,7 +66,7 @@ const segmentsStyle = z
 
 const highlightStyle = z
   .strictObject({
-    fonte: z.string().min(1).max(100).default('Arial Black'),
+    fonte: fontName('Arial Black'),
     tamanho_fonte: z.number().int().min(20).max(200).default(72),
     fundo_cor: hexColor.default('#000000'),
     fundo_opacidade: z.number().min(0).max(100).default(50),

@@ -26,7 +26,8 @@ export class Guard {
         throw unwrapBlocked(err);
       });
       const location = response.headers.get('location');
-      if (response.status >= 300 && response.status < 400 && location) {
+      // maxRedirects 0: the caller wants the redirect itself (webhooks never follow one)
+      if (response.status >= 300 && response.status < 400 && location && maxRedirects > 0) {
         await response.body?.cancel();
         if (hop >= maxRedirects) throw new Error(`too many redirects fetching ${rawUrl}`);
         url = new URL(location, url);

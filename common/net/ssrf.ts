@@ -34,6 +34,8 @@ export function parseAllowList(entries: string[]): AllowList {
   return allow;
 }
 
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+
 function normalize(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
   const parsed = ipaddr.parse(address);
   // ::ffff:127.0.0.1 and friends are IPv4 addresses in disguise
@@ -48,7 +50,9 @@ export function blockedReason(address: string, allow: AllowList): string | null 
   for (const [net, bits] of allow.cidrs) {
     if (net.kind() === ip.kind() && ip.match([net, bits] as never)) return null;
   }
-  const range = ip.range();
+  // ::a.b.c.d (IPv4-compatible, deprecated by RFC 4291) is "unicast" to ipaddr.js, yet stacks with a
+  // sit tunnel route it to the embedded IPv4 address: refuse it like the other IPv4-in-IPv6 forms
+  const range = ip.kind() === 'ipv6' && ip.match(IPV4_COMPATIBLE) && ip.range() === 'unicast' ? 'ipv4Compatible' : ip.range();
   return range === 'unicast' ? null : `${range} address ${ip.toString()}`;
 }
 

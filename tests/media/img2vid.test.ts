@@ -145,6 +145,7 @@ describe('img2vid plan and result shapes', () => {
     processor: 'GPU',
     signal: new AbortController().signal,
     probeInput: () => Promise.reject(new Error('img2vid does not probe')),
+    fetchText: () => Promise.reject(new Error('img2vid reads no text inputs')),
   });
   const body = (n: number, zoomTypes: string[]) =>
     img2vidRequest.parse({
