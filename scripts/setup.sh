@@ -32,12 +32,12 @@ fi
 reqs=(-r requirements.txt)
 [[ -f gpu-worker/requirements.txt ]] && reqs+=(-r gpu-worker/requirements.txt)
 [[ $want_test == 1 && -f gpu-worker/requirements-dev.txt ]] && reqs+=(-r gpu-worker/requirements-dev.txt)
-stamp=.venv/.autodark-reqs
-sum=$(cat requirements.txt gpu-worker/requirements*.txt 2>/dev/null | sha256sum | cut -c1-16)-$want_test
-if [[ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]]; then
+# stamps record what is installed; a test install is a superset of a plain one
+sum=$(cat requirements.txt gpu-worker/requirements*.txt 2>/dev/null | sha256sum | cut -c1-16)
+if [[ "$(cat .venv/.autodark-reqs-$want_test 2>/dev/null)" != "$sum" && "$(cat .venv/.autodark-reqs-1 2>/dev/null)" != "$sum" ]]; then
   echo "setup: installing Python packages"
   .venv/bin/pip install -q --disable-pip-version-check "${reqs[@]}"
-  echo "$sum" > "$stamp"
+  echo "$sum" > ".venv/.autodark-reqs-$want_test"
 fi
 
 # Node packages, exactly as locked; browsers come from Debian, never downloaded
