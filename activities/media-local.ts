@@ -4,6 +4,7 @@
  * AbortSignal that kills ffmpeg, and forwards progress as heartbeats and as a signal to the job.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,8 @@ export function mediaLocalActivities(deps: MediaDeps) {
     const startedAt = new Date().toISOString();
     await workflow.signal(processingSignal, { startedAt });
 
+    // every download and FFmpeg step of the job listens for cancellation on this one signal
+    setMaxListeners(1000, ctx.cancellationSignal);
     const workDir = await mkdtemp(join(deps.tempRoot ?? jobTempRoot(), `autodark-${input.jobId}-`));
     let lastSignal = 0;
     const progress = (update: { stage: string; percent: number }) => {
