@@ -56,7 +56,7 @@ export class JobService {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 
-  async start(operation: MediaOperation, processor: Processor, request: Record<string, unknown>, opts: { jobId: string; workersReserved: number }): Promise<StartedJob> {
+  async start(operation: MediaOperation, processor: Processor, request: Record<string, unknown>, opts: { jobId: string; workersReserved: number; idempotent?: boolean }): Promise<StartedJob> {
     const createdAt = new Date().toISOString();
     const idRoteiro = typeof request.id_roteiro === 'number' ? request.id_roteiro : undefined;
     const input: JobInput = {
@@ -86,8 +86,11 @@ export class JobService {
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
-      const existing = await this.memoOf(handle.workflowId);
-      if (existing && existing.createdAt !== createdAt) return { created: false, body: await this.acceptedBodyForExisting(opts.jobId, opts.workersReserved) };
+      // only a client-chosen id can meet an existing workflow (USE_EXISTING returns it silently)
+      if (opts.idempotent) {
+        const existing = await this.memoOf(handle.workflowId);
+        if (existing && existing.createdAt !== createdAt) return { created: false, body: await this.acceptedBodyForExisting(opts.jobId, opts.workersReserved) };
+      }
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return { created: false, body: await this.acceptedBodyForExisting(opts.jobId, opts.workersReserved) };
       throw err;

@@ -63,8 +63,9 @@ export function registerMediaRoutes(app: FastifyInstance, deps: ApiDeps, jobsSta
             return reply.code(400).send({ error: 'Validation error', message: 'Invalid request parameters', details: [{ field: 'webhook_url', message: problem }] });
           }
           const idempotencyKey = request.headers['idempotency-key'];
-          const jobId = JobService.jobIdFor(typeof idempotencyKey === 'string' ? idempotencyKey : undefined);
-          const started = await deps.jobs.start(route.operation, processor, body, { jobId, workersReserved: workersReserved(route.operation, processor, body) });
+          const idempotent = typeof idempotencyKey === 'string' && idempotencyKey.length > 0;
+          const jobId = JobService.jobIdFor(idempotent ? idempotencyKey : undefined);
+          const started = await deps.jobs.start(route.operation, processor, body, { jobId, idempotent, workersReserved: workersReserved(route.operation, processor, body) });
           request.log.info({ jobId, operation: route.operation, processor, created: started.created }, 'job accepted');
           if (started.created) jobsStarted.inc({ operation: route.operation, processor });
           return reply.code(202).send(started.body);
@@ -80,8 +81,10 @@ export function registerMediaRoutes(app: FastifyInstance, deps: ApiDeps, jobsSta
   for (const route of syncAudio) {
     r.post(route.url, { schema: { body: route.schema, tags: ['VPS audio'] }, config: { errorStyle: 'audio' } }, async (request, reply) => {
       const started = Date.now();
-      const jobId = JobService.jobIdFor(typeof request.headers['idempotency-key'] === 'string' ? request.headers['idempotency-key'] : undefined);
-      await deps.jobs.start(route.operation, 'VPS', request.body as Record<string, unknown>, { jobId, workersReserved: 1 });
+      const key = request.headers['idempotency-key'];
+      const idempotent = typeof key === 'string' && key.length > 0;
+      const jobId = JobService.jobIdFor(idempotent ? key : undefined);
+      await deps.jobs.start(route.operation, 'VPS', request.body as Record<string, unknown>, { jobId, idempotent, workersReserved: 1 });
       try {
         const outcome = (await deps.client.workflow.getHandle(jobId).result()) as JobOutcome;
         return reply.send({ success: true, ...outcome.result, processing_time_ms: Date.now() - started });
