@@ -2,16 +2,9 @@
  * The webhook envelopes of API-CONTRACT §3, built deterministically inside the workflow.
  * `timestamp` is added by the delivery activity at send time.
  */
+import { pathRaiz } from '../common/storage/keys';
 import type { Execution, JobInput, JobStatus } from './types';
 import { webhookOperation } from './types';
-
-export function pathRaizOf(path: unknown): string | undefined {
-  if (typeof path !== 'string') return undefined;
-  let p = path.endsWith('/') ? path.slice(0, -1) : path;
-  const idx = p.lastIndexOf('/videos');
-  if (idx > 0) p = p.slice(0, idx);
-  return `${p}/`;
-}
 
 export function execution(startMs: number, endMs: number, processor: JobInput['processor'], codec?: string): Execution {
   const durationMs = Math.max(0, endMs - startMs);
@@ -29,7 +22,7 @@ export function envelope(
   const body: Record<string, unknown> = { jobId: input.jobId };
   if (input.idRoteiro !== undefined) body.idRoteiro = input.idRoteiro;
   // the seed omits pathRaiz on GPU failures; keeping it everywhere else
-  if (!(input.processor === 'GPU' && status === 'FAILED')) body.pathRaiz = pathRaizOf(input.request.path);
+  if (!(input.processor === 'GPU' && status === 'FAILED')) body.pathRaiz = typeof input.request.path === 'string' ? pathRaiz(input.request.path) : undefined;
   body.status = status;
   body.operation = webhookOperation(input);
   body.processor = input.processor;

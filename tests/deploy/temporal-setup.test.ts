@@ -6,10 +6,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/temporal-dev';
 
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, '.venv/bin/temporal');
@@ -25,17 +25,6 @@ const EXPECTED_ATTRIBUTES = {
 let dir: string;
 let server: ChildProcess;
 let address: string;
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const probe = createServer();
-    probe.once('error', rej);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => res(port));
-    });
-  });
-}
 
 function runSetup(env: Record<string, string>) {
   const run = spawnSync('sh', [SETUP], {
