@@ -114,7 +114,10 @@ export async function executePlan(rawPlan: Plan, ctx: LocalRunContext, localInpu
   const startUploads = (done: Set<string>) => {
     for (const output of plan.outputs) {
       if (uploads.has(output.id) || !layout.writers[output.id].every((s) => done.has(s))) continue;
-      const upload = ctx.storage.putFile(output.key, paths.out[output.id], output.contentType);
+      const upload = ctx.storage.putFile(output.key, paths.out[output.id], output.contentType).catch((err: Error) => {
+        // retryable: storage outages are transient; the message says what failed and where
+        throw new Error(`uploading output "${output.key}" to ${ctx.storage.driver} storage failed: ${err.message}`);
+      });
       upload.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
       uploads.set(output.id, upload);
     }

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../common/config';
-import { REPO_ROOT, startTemporalDevServer, stopChild, type DevServer } from './temporal-dev';
+import { REPO_ROOT, asProcessGroup, startTemporalDevServer, stopChild, type DevServer } from './temporal-dev';
 
 const children: { name: string; child: ChildProcess }[] = [];
 let temporal: DevServer | undefined;
@@ -27,7 +27,8 @@ function persistedSecret(dataDir: string, file: string, prefix: string): string 
 }
 
 function launch(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), script], { cwd: REPO_ROOT, env, stdio: 'inherit' });
+  // its own process group, so stopping it also stops the script tsx runs in a grandchild
+  const child = asProcessGroup(spawn(process.execPath, [require.resolve('tsx/cli'), script], { cwd: REPO_ROOT, env, stdio: 'inherit', detached: true }));
   child.once('exit', (code, signal) => {
     if (!stopping) {
       console.error(`[start] ${name} exited (${signal ?? code}); stopping the stack`);

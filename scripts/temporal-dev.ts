@@ -75,14 +75,32 @@ async function waitForFrontend(address: string, timeoutMs: number): Promise<void
   }
 }
 
+/**
+ * SIGTERM, then SIGKILL after the grace period. A child spawned `detached` leads its own process group
+ * and the whole group is signalled: tsx runs scripts in a grandchild, which a plain kill would orphan.
+ */
 export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if ((child as ChildProcess & { detachedGroup?: boolean }).detachedGroup && child.pid) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      // already gone
+    }
+  };
   return new Promise((res) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => signal('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(timer);
       res();
     });
-    child.kill('SIGTERM');
+    signal('SIGTERM');
   });
+}
+
+/** Marks a child spawned with `detached: true` so stopChild signals its whole process group. */
+export function asProcessGroup(child: ChildProcess): ChildProcess {
+  (child as ChildProcess & { detachedGroup?: boolean }).detachedGroup = true;
+  return child;
 }
