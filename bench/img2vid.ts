@@ -6,8 +6,10 @@
  *   2. frame-to-frame jitter of both (measured on the frames before encoding) — target ≤ 0.05 px std
  *   3. our clip vs merely encoding the same frames with the same settings — target ≤ 1.3×
  *   4. a 50-image job with parallel steps vs 50 one-image jobs in sequence
- * Times are ffmpeg's own -benchmark figures: wall (rtime) and CPU (utime + stime). The machine may be
- * shared, so CPU time is the steadier measure; both are reported.
+ * Times are ffmpeg's own -benchmark figures: wall (rtime) and CPU (utime + stime). Our clip, the
+ * encode-only run and the seed run take turns, BENCH_RUNS times (default 5); figures are medians, and
+ * ratios are medians of the per-turn ratios, so load from other work on a shared machine hits both
+ * sides of a comparison alike.
  * Usage: npx tsx bench/img2vid.ts   → bench/results/img2vid.json
  */
 import { execFile } from 'node:child_process';
@@ -35,6 +37,7 @@ const JOB_IMAGES = 50;
 const JOB_SECONDS = 2;
 const HOST = 'http://bench.invalid/';
 const ENCODE = [...VIDEO_ENCODERS.libx264, ...MP4_OUT];
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 interface Timing {
   wall: number;
@@ -104,14 +107,21 @@ async function clipComparison(photo: string) {
   const ours = (out: string[]) => ['-i', photo, '-filter_complex', graph, '-map', '[v]', '-frames:v', String(FRAMES), ...out];
   const raw = join(work, 'frames.y4m');
 
-  const oursClip = await ff(ours([...ENCODE, join(work, 'ours.mp4')]));
   await ff(ours(['-f', 'yuv4mpegpipe', raw]));
-  const encodeOnly = await ff(['-i', raw, ...ENCODE, join(work, 'encoded.mp4')]);
   const oursJitter = await jitterOf(raw);
-  await rm(raw);
-
   const [w, h] = await imageSize(photo);
-  const seedClip = await ff(seedArgv(photo, w, h, ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-maxrate', '10M', '-bufsize', '20M', '-threads', '0', '-t', String(SECONDS), join(work, 'seed.mp4')]));
+  const turns: { ours: Timing; encodeOnly: Timing; seed: Timing }[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    turns.push({
+      ours: await ff(ours([...ENCODE, join(work, 'ours.mp4')])),
+      encodeOnly: await ff(['-i', raw, ...ENCODE, join(work, 'encoded.mp4')]),
+      seed: await ff(seedArgv(photo, w, h, ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-maxrate', '10M', '-bufsize', '20M', '-threads', '0', '-t', String(SECONDS), join(work, 'seed.mp4')])),
+    });
+  }
+  await rm(raw);
+  const of = (pick: (t: (typeof turns)[number]) => number) => median(turns.map(pick));
+  const timing = (side: 'ours' | 'encodeOnly' | 'seed'): Timing => ({ wall: of((t) => t[side].wall), cpu: of((t) => t[side].cpu) });
+
   // the seed's frames before encoding, for its jitter (the first 48 are enough and keep this short)
   await ff(seedArgv(photo, w, h, ['-frames:v', '48', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', raw]));
   const seedJitter = await jitterOf(raw);
@@ -120,13 +130,16 @@ async function clipComparison(photo: string) {
   return {
     photo: name,
     size: `${w}x${h}`,
-    ours: oursClip,
-    seed: seedClip,
-    encodeOnly,
-    speedupWall: seedClip.wall / oursClip.wall,
-    speedupCpu: seedClip.cpu / oursClip.cpu,
-    vsEncodeWall: oursClip.wall / encodeOnly.wall,
-    vsEncodeCpu: oursClip.cpu / encodeOnly.cpu,
+    ours: timing('ours'),
+    seed: timing('seed'),
+    encodeOnly: timing('encodeOnly'),
+    speedupWall: of((t) => t.seed.wall / t.ours.wall),
+    speedupCpu: of((t) => t.seed.cpu / t.ours.cpu),
+    // the picture work alone (CPU beyond what encoding the frames costs), where the methods differ
+    pictureWorkCpu: { ours: of((t) => t.ours.cpu - t.encodeOnly.cpu), seed: of((t) => t.seed.cpu - t.encodeOnly.cpu) },
+    vsEncodeWall: of((t) => t.ours.wall / t.encodeOnly.wall),
+    vsEncodeCpu: of((t) => t.ours.cpu / t.encodeOnly.cpu),
+    turns,
     jitterPx: { ours: oursJitter, seed: seedJitter },
     oursWorstFramePx: recipe.maxError,
   };
@@ -171,6 +184,7 @@ async function jobComparison(photos: string[]) {
 }
 
 const f2 = (n: number) => n.toFixed(2);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   root = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'autodark-bench-img2vid-'));
@@ -187,12 +201,12 @@ async function main() {
     const job = await jobComparison(photos);
 
     console.log(`\nimg2vid bench: ${WIDTH}x${HEIGHT} ${FPS} fps, ${SECONDS} s zoomin clips, libx264 veryfast crf 23; ${cpus().length} cores (${cpus()[0]?.model}), load ${f2(loadBefore)} → ${f2(loadavg()[0])}`);
-    console.log('times: wall / CPU seconds (ffmpeg -benchmark)\n');
-    const rows = clips.map((c) => [c.photo, c.size, `${f2(c.ours.wall)} / ${f2(c.ours.cpu)}`, `${f2(c.seed.wall)} / ${f2(c.seed.cpu)}`, `${f2(c.speedupWall)}× / ${f2(c.speedupCpu)}×`, `${f2(c.encodeOnly.wall)} / ${f2(c.encodeOnly.cpu)}`, `${f2(c.vsEncodeWall)}× / ${f2(c.vsEncodeCpu)}×`, c.jitterPx.ours.toFixed(3), c.jitterPx.seed.toFixed(3)]);
-    console.table(rows.map((r) => Object.fromEntries(['photo', 'size', 'ours', 'seed recipe', 'seed÷ours', 'encode only', 'ours÷encode', 'jitter ours px', 'jitter seed px'].map((k, i) => [k, r[i]]))));
+    console.log(`times: wall / CPU seconds (ffmpeg -benchmark, medians of ${RUNS})\n`);
+    const rows = clips.map((c) => [c.photo, c.size, `${f2(c.ours.wall)} / ${f2(c.ours.cpu)}`, `${f2(c.seed.wall)} / ${f2(c.seed.cpu)}`, `${f2(c.speedupWall)}× / ${f2(c.speedupCpu)}×`, `${f2(c.pictureWorkCpu.ours)} / ${f2(c.pictureWorkCpu.seed)}`, `${f2(c.encodeOnly.wall)} / ${f2(c.encodeOnly.cpu)}`, `${f2(c.vsEncodeWall)}× / ${f2(c.vsEncodeCpu)}×`, c.jitterPx.ours.toFixed(3), c.jitterPx.seed.toFixed(3)]);
+    console.table(rows.map((r) => Object.fromEntries(['photo', 'size', 'ours', 'seed recipe', 'seed÷ours', 'picture work CPU ours / seed', 'encode only', 'ours÷encode', 'jitter ours px', 'jitter seed px'].map((k, i) => [k, r[i]]))));
     console.log(`\n${job.images} images × ${job.secondsEach} s: one job with parallel steps (${job.parallelSteps} at once) ${f2(job.parallelWall)} s wall; ${job.images} one-image jobs in sequence ${f2(job.sequentialWall)} s wall (${f2(job.speedup)}×)`);
 
-    const results = { date: new Date().toISOString(), machine: { cores: cpus().length, model: cpus()[0]?.model, loadBefore, loadAfter: loadavg()[0] }, settings: { width: WIDTH, height: HEIGHT, fps: FPS, seconds: SECONDS, encoder: ENCODE.join(' ') }, clips, job };
+    const results = { date: new Date().toISOString(), runs: RUNS, machine: { cores: cpus().length, model: cpus()[0]?.model, loadBefore, loadAfter: loadavg()[0] }, settings: { width: WIDTH, height: HEIGHT, fps: FPS, seconds: SECONDS, encoder: ENCODE.join(' ') }, clips, job };
     const outDir = resolve(__dirname, 'results');
     await mkdir(outDir, { recursive: true });
     await writeFile(join(outDir, 'img2vid.json'), JSON.stringify(results, null, 2) + '\n');

@@ -23,7 +23,11 @@ export const img2vidRequest = z.object({
     .max(1000),
   zoom_types: z.array(z.enum(ZOOM_TYPES)).min(1).max(ZOOM_TYPES.length * 4).default(['zoomin']),
   /** ext: output size, "WIDTHxHEIGHT"; 1920x1080 by default, 1080x1920 for 9:16 */
-  resolution: z.string().regex(/^\d{2,4}x\d{2,4}$/, 'must look like 1920x1080').default('1920x1080'),
+  resolution: z
+    .string()
+    .regex(/^\d{2,4}x\d{2,4}$/, 'must look like 1920x1080')
+    .refine((v) => v.split('x').map(Number).every((n) => n % 2 === 0 && n >= 128 && n <= 3840), 'width and height must be even, from 128 to 3840')
+    .default('1920x1080'),
   /** ext: frames per second */
   fps: z.number().int().min(1).max(60).default(24),
 });

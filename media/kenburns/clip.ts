@@ -1,7 +1,7 @@
 /**
  * One Ken Burns clip as an FFmpeg filtergraph plus a sendcmd script (see lattice.ts for the method).
  *
- * The image is decoded once, scaled to cover the frame times a base factor (1.3–1.5: the per-frame
+ * The image is decoded once, scaled to cover the frame times a base factor (1.4–1.55: the per-frame
  * step then downscales, which keeps detail and gives the lattice enough candidates), padded with
  * smeared edges, and looped; per frame only a crop → swscale → crop runs. The scale step's size comes
  * from an expression of the frame number (one reconfiguration per frame); the crop sizes and offsets
@@ -16,9 +16,9 @@ export type ZoomType = Img2VidRequest['zoom_types'][number];
 export const ZOOM_END = 1.3;
 export const PAN_ZOOM = 1.2;
 /**
- * Base factors tried per clip; the one whose worst frame is most accurate wins (smaller on ties). They
- * stay clear of ZOOM_END so the per-frame scale never nears 1:1, where even-sized crops cannot keep
- * the zoom centred.
+ * Base factors tried per clip; the one whose worst frame is most accurate wins (the smaller, cheaper
+ * one unless a larger is better by 0.02 px). They stay clear of ZOOM_END so the per-frame scale never
+ * nears 1:1, where even-sized crops cannot keep the zoom centred.
  */
 const BASE_FACTORS = [1.4, 1.45, 1.5, 1.55];
 /** long clips: one base factor is enough, the search is per frame */
@@ -43,7 +43,7 @@ export interface ClipRecipe {
 
 type Motion =
   | { kind: 'zoom'; from: number; to: number; anchorX: Anchor; anchorY: Anchor }
-  | { kind: 'pan'; zoom: number; axis: 'x' | 'y'; forward: boolean }
+  | { kind: 'pan'; zoom: number; downwards: boolean }
   | { kind: 'static' };
 
 function motionOf(type: ZoomType): Motion {
@@ -59,9 +59,9 @@ function motionOf(type: ZoomType): Motion {
       return { kind: 'zoom', from: 1, to: ZOOM_END, anchorX: 0, anchorY: 0.5 };
     // panup: the view travels from the bottom of the picture to the top
     case 'panup':
-      return { kind: 'pan', zoom: PAN_ZOOM, axis: 'y', forward: false };
+      return { kind: 'pan', zoom: PAN_ZOOM, downwards: false };
     case 'pandown':
-      return { kind: 'pan', zoom: PAN_ZOOM, axis: 'y', forward: true };
+      return { kind: 'pan', zoom: PAN_ZOOM, downwards: true };
     case 'static':
       return { kind: 'static' };
   }
@@ -70,7 +70,8 @@ function motionOf(type: ZoomType): Motion {
 export function buildClip(spec: ClipSpec): ClipRecipe {
   const motion = motionOf(spec.zoomType);
   if (motion.kind === 'static') return staticClip(spec);
-  const factors = spec.frames > LONG_CLIP_FRAMES ? [1.45] : BASE_FACTORS;
+  // a pan's fixed scale is chosen for fine offsets whatever the base, so one base factor does
+  const factors = spec.frames > LONG_CLIP_FRAMES || motion.kind === 'pan' ? [BASE_FACTORS[0]] : BASE_FACTORS;
   let best: ClipRecipe | null = null;
   for (const factor of factors) {
     let recipe: ClipRecipe;
@@ -80,7 +81,7 @@ export function buildClip(spec: ClipSpec): ClipRecipe {
       if (err instanceof NoPlacementError) continue; // this factor hits a 1:1-like ratio somewhere: try the next
       throw err;
     }
-    if (!best || recipe.maxError < best.maxError - 0.005) best = recipe;
+    if (!best || recipe.maxError < best.maxError - 0.02) best = recipe;
   }
   if (!best) throw new Error(`no Ken Burns placement for ${spec.width}x${spec.height}, ${spec.frames} frames (${spec.zoomType})`);
   return best;
@@ -116,12 +117,14 @@ function basePrelude(spec: ClipSpec, base: Base): string {
 }
 
 /**
- * Scale to cover w×h and crop the middle, ending in BT.709 yuv420p. The detour through RGB is what
+ * Cover w×h: crop the middle of the picture to the frame's aspect, then scale it, ending in BT.709
+ * yuv420p. Cropping first scales no more pixels than are kept. The detour through RGB is what
  * converts the colours: swscale only rescales YUV→YUV, so a BT.601 JPEG would stay BT.601 in a file
  * tagged (and played as) BT.709.
  */
 function coverTo(w: number, h: number): string[] {
-  return [`scale=${w}:${h}:force_original_aspect_ratio=increase:flags=lanczos`, `crop=${w}:${h}`, 'format=gbrp', 'scale=out_color_matrix=bt709:out_range=tv', 'format=yuv420p'];
+  const aspect = w / h;
+  return [`crop=w='min(iw,ih*${aspect})':h='min(ih,iw/${aspect})'`, 'format=gbrp', `scale=${w}:${h}:flags=lanczos:out_color_matrix=bt709:out_range=tv`, 'format=yuv420p'];
 }
 
 function loopFrames(spec: ClipSpec): string[] {
@@ -183,7 +186,7 @@ function zoomClip(spec: ClipSpec, motion: Extract<Motion, { kind: 'zoom' }>, fac
     ['crop@view', 'x', p.x.viewOffset],
     ['crop@view', 'y', p.y.viewOffset],
   ]);
-  return { graph, commands, maxError: Math.max(...frames.map((f) => Math.max(f.x.error, f.y.error))) };
+  return { graph, commands, maxError: frames.reduce((m, f) => Math.max(m, f.x.error, f.y.error), 0) };
 }
 
 /** crop@src's offset as an expression of its new size, so only the size needs a command */
@@ -193,33 +196,31 @@ function anchorExpr(dim: 'w' | 'h', g: AxisGeometry, anchor: Anchor): string {
   return `(in_${dim}-out_${dim})/2`;
 }
 
+/** A vertical pan at a fixed zoom: one static scale; the crops' y offsets walk the lattice. */
 function panClip(spec: ClipSpec, motion: Extract<Motion, { kind: 'pan' }>, factor: number): ClipRecipe {
   const base = baseFor(spec, factor);
-  const moving = motion.axis === 'x' ? base.x : base.y;
-  const still = motion.axis === 'x' ? base.y : base.x;
-  const travel = moving.cover * (1 - 1 / motion.zoom);
+  const travel = base.y.cover * (1 - 1 / motion.zoom);
   const last = Math.max(1, spec.frames - 1);
-  const offsets = Array.from({ length: spec.frames }, (_, n) => (motion.forward ? (travel * n) / last : travel - (travel * n) / last));
-  const { crop, scaled } = panScale(moving, motion.zoom, offsets);
-  const path = offsets.map((o) => pannedPlacement(moving, motion.zoom, o, crop, scaled));
-  // the other axis holds still, centred: one placement for every frame
-  const centred = anchoredPlacement(still, motion.zoom, 0.5, (c) => roundedScale(c, (still.out * motion.zoom) / still.cover));
-  const frames = path.map((p) => (motion.axis === 'x' ? { x: p, y: centred } : { x: centred, y: p }));
-  const first = frames[0];
+  const offsets = Array.from({ length: spec.frames }, (_, n) => (motion.downwards ? (travel * n) / last : travel - (travel * n) / last));
+  const { crop, scaled } = panScale(base.y, motion.zoom, offsets);
+  const path = offsets.map((o) => pannedPlacement(base.y, o, crop, scaled));
+  // across, the view holds still and centred: one placement for every frame
+  const x = anchoredPlacement(base.x, motion.zoom, 0.5, (c) => roundedScale(c, (base.x.out * motion.zoom) / base.x.cover));
+  const first = path[0];
   const graph = [
     `[0:v]${basePrelude(spec, base)}`,
     'sendcmd=f={cmd}',
-    `crop@src=w=${first.x.crop}:h=${first.y.crop}:x=${first.x.cropOffset}:y=${first.y.cropOffset}`,
-    `scale@zoom=w=${first.x.scaled}:h=${first.y.scaled}:flags=bicubic`,
-    `crop@view=w=${spec.width}:h=${spec.height}:x=${first.x.viewOffset}:y=${first.y.viewOffset}`,
+    `crop@src=w=${x.crop}:h=${first.crop}:x=${x.cropOffset}:y=${first.cropOffset}`,
+    `scale@zoom=w=${x.scaled}:h=${first.scaled}:flags=bicubic`,
+    `crop@view=w=${spec.width}:h=${spec.height}:x=${x.viewOffset}:y=${first.viewOffset}`,
     `${TAIL}[v]`,
   ].join(',');
-  const a = motion.axis;
-  const commands = script(spec.fps, frames, (p) => [
-    ['crop@src', a, p[a].cropOffset],
-    ['crop@view', a, p[a].viewOffset],
+  const commands = script(spec.fps, path, (p) => [
+    ['crop@src', 'y', p.cropOffset],
+    ['crop@view', 'y', p.viewOffset],
   ]);
-  return { graph, commands, maxError: Math.max(...path.map((p) => p.error), centred.error) };
+  // the still axis's error is one constant offset for the whole clip: no motion error
+  return { graph, commands, maxError: path.reduce((m, p) => Math.max(m, p.error), 0) };
 }
 
 /**

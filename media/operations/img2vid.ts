@@ -38,6 +38,9 @@ export const img2vid: OperationDef<Img2VidRequest> = {
     const clips: ClipMeta[] = [];
 
     for (const [i, image] of request.images.entries()) {
+      // planning a clip is ~0.1 s of arithmetic: let heartbeats and cancellation through between clips
+      await new Promise((resolve) => setImmediate(resolve));
+      if (env.signal.aborted) throw env.signal.reason ?? new Error('cancelled');
       // the same picture used twice is fetched and checked once
       let input = inputByUrl.get(image.image_url);
       if (!input) {

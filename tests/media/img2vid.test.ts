@@ -134,8 +134,10 @@ describe('img2vid', () => {
     );
   });
 
-  it('refuses output sizes yuv420p cannot hold', async () => {
-    await expectFailure(rig.run('img2vid', request([{ id: 'a', file: 'wide16x9.jpg', duracao: 0.5 }], { resolution: '641x360' })), 'BadInput', 'resolution');
+  it('refuses output sizes yuv420p cannot hold, at validation time', async () => {
+    const parsed = img2vidRequest.safeParse(request([{ id: 'a', file: 'wide16x9.jpg', duracao: 0.5 }], { resolution: '641x360' }));
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['resolution: width and height must be even, from 128 to 3840']);
   });
 });
 
