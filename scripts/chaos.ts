@@ -330,10 +330,11 @@ const images = (c: Chaos, n: number, seconds: number, prefix: string) =>
 const isTerminal = (j: JobView) => TERMINAL.includes(j.status);
 
 async function killWorkerDuringLocalJob(c: Chaos): Promise<Record<string, unknown>> {
-  const id = await c.submit('/vps/video/img2vid', { path: 'chaos/s1/', images: images(c, 8, 3, 's1'), resolution: '640x360', zoom_types: ['zoomin', 'zoomout', 'zoompanright'] });
+  // big enough to still be running a moment after it starts (img2vid renders fast)
+  const id = await c.submit('/vps/video/img2vid', { path: 'chaos/s1/', images: images(c, 12, 5, 's1'), resolution: '1280x720', zoom_types: ['zoomin', 'zoomout', 'zoompanright'] });
   const running = await c.waitFor(id, (j) => j.status === 'PROCESSING' || isTerminal(j), 60_000);
   check(running.status === 'PROCESSING', `job was ${running.status} before the kill`);
-  await sleep(3000);
+  await sleep(1500);
   const atKill = await c.job(id);
   check(atKill.status === 'PROCESSING', `job was already ${atKill.status} when the worker was killed`);
   const killedAt = Date.now();
@@ -341,7 +342,7 @@ async function killWorkerDuringLocalJob(c: Chaos): Promise<Record<string, unknow
   await c.startWorker();
   const job = await c.waitFor(id, isTerminal, 240_000);
   check(job.status === 'COMPLETED', `job ended ${job.status}: ${job.error}`);
-  return { jobId: id, progressAtKill: atKill.progress, completedAfterKillS: (Date.now() - killedAt) / 1000, ...(await c.checkLocalOutputs(job, 8, 3)) };
+  return { jobId: id, progressAtKill: atKill.progress, completedAfterKillS: (Date.now() - killedAt) / 1000, ...(await c.checkLocalOutputs(job, 12, 5)) };
 }
 
 async function killWorkerWhileGpuPolls(c: Chaos): Promise<Record<string, unknown>> {
@@ -490,7 +491,7 @@ async function storageBackBeforeRetriesRunOut(c: Chaos): Promise<Record<string, 
 }
 
 const SCENARIOS: { name: string; expected: string; run: (c: Chaos) => Promise<Record<string, unknown>> }[] = [
-  { name: '1 kill -9 worker, local img2vid', expected: 'COMPLETED, 8 outputs once, 3 s each', run: killWorkerDuringLocalJob },
+  { name: '1 kill -9 worker, local img2vid', expected: 'COMPLETED, 12 outputs once, 5 s each', run: killWorkerDuringLocalJob },
   { name: '2 kill -9 worker, GPU polling', expected: 'COMPLETED, 1 submission per chunk', run: killWorkerWhileGpuPolls },
   { name: '3 restart Temporal dev server', expected: 'COMPLETED', run: restartTemporal },
   { name: '5 webhook receiver down ~20 s', expected: 'delivered once, signed, attempts listed', run: webhookReceiverDown },
