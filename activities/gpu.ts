@@ -9,8 +9,8 @@
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import runpodSdk from 'runpod-sdk';
 import type { Config } from '../common/config';
+import { runpodEndpoint } from '../common/gpu-endpoint';
 import { timed } from '../common/metrics';
 import { downloadToFile } from '../common/net/download';
 import type { Guard } from '../common/net/guarded-fetch';
@@ -41,8 +41,7 @@ export function gpuActivities(deps: GpuDeps) {
   const { config } = deps;
   const endpoint = (id: string) => {
     if (!config.RUNPOD_API_KEY) throw ApplicationFailure.nonRetryable('no GPU endpoint configured: set RUNPOD_API_KEY (and RUNPOD_BASE_URL for a self-hosted endpoint)', 'GpuNotConfigured');
-    const sdk = runpodSdk(config.RUNPOD_API_KEY, { baseUrl: (config.RUNPOD_BASE_URL ?? 'https://api.runpod.ai/v2').replace(/\/+$/, '') });
-    const ep = sdk.endpoint(id);
+    const ep = runpodEndpoint(config, id);
     if (!ep) throw ApplicationFailure.nonRetryable(`invalid GPU endpoint id "${id}"`, 'GpuNotConfigured');
     return ep;
   };

@@ -5,15 +5,14 @@
  * from history, and cancel the ones the endpoint still runs or queues.
  */
 import type { Client } from '@temporalio/client';
-import runpodSdk from 'runpod-sdk';
 import type { Config } from '../common/config';
+import { runpodEndpoint } from '../common/gpu-endpoint';
 
 const LOOKBACK_HOURS = 24;
 
 export function gpuReconciler(client: Client, config: Config) {
   return async (): Promise<number> => {
-    if (!config.RUNPOD_API_KEY) return 0;
-    const endpoint = runpodSdk(config.RUNPOD_API_KEY, { baseUrl: (config.RUNPOD_BASE_URL ?? 'https://api.runpod.ai/v2').replace(/\/+$/, '') }).endpoint(config.RUNPOD_ENDPOINT_ID);
+    const endpoint = runpodEndpoint(config, config.RUNPOD_ENDPOINT_ID);
     if (!endpoint) return 0;
     const since = new Date(Date.now() - LOOKBACK_HOURS * 3_600_000).toISOString();
     const query = `WorkflowType IN ('mediaJob','transcription') AND ExecutionStatus IN ('Terminated','TimedOut') AND CloseTime > '${since}'`;

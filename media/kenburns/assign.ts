@@ -3,6 +3,8 @@
  * the first n mod k types one more, and the list is shuffled. The shuffle is seeded by the job id, so
  * a retried job builds the identical plan.
  */
+import { seededRandom } from '../../common/random';
+
 export function assignZoomTypes<T>(count: number, types: readonly T[], seed: string): T[] {
   if (!types.length) throw new Error('at least one zoom type is needed');
   const list: T[] = [];
@@ -16,18 +18,4 @@ export function assignZoomTypes<T>(count: number, types: readonly T[], seed: str
     [list[i], list[j]] = [list[j], list[i]];
   }
   return list;
-}
-
-/** mulberry32 seeded with an FNV-1a hash of the text: small, fast, and the same on every run. */
-function seededRandom(text: string): () => number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  let state = h >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -5,18 +5,7 @@
  * same bodies: a failure names the case that reproduces it.
  */
 import type { z } from 'zod';
-
-/** mulberry32: small, fast, good enough to spread cases; deterministic per seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../common/random';
 
 export interface RouteSpec {
   url: string;
