@@ -12,7 +12,7 @@ from .encoder import detect_encoder
 from .errors import JobError
 from .ffmpeg import FfmpegFailed, run_ffmpeg
 from .lifecycle import Children, active_job
-from .plan import Layout, encoder_key, expand_argv, output_writers, step_input_ids, validate_plan
+from .plan import Layout, encoder_key, expand_argv, file_bytes, output_writers, step_input_ids, validate_plan
 from .probe import check_input_kind
 from .progress import Progress, Report
 
@@ -22,10 +22,20 @@ STAGES = {"downloading": (0, 10), "processing": (10, 95), "uploading": (95, 100)
 TRANSFER_THREADS = 4
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def parallel_limit(plan: dict) -> int:
     """plan.maxParallelSteps, capped at clamp(round(1.5 x cores), 2, 16)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(plan["maxParallelSteps"], max(round(1.5 * cores), 2), 16)
+    return min(plan["maxParallelSteps"], max(round(1.5 * _cores()), 2), 16)
+
+
+def encoder_threads(plan: dict) -> int | None:
+    """libx264 threads per step when several encode side by side: a share of the cores each
+    (as media/executor.ts does); None when a step runs alone (x264's own threading)."""
+    concurrent = min(parallel_limit(plan), len(plan["steps"]))
+    return max(1, _cores() // concurrent) if concurrent > 1 else None
 
 
 def _ms(seconds: float) -> int:
@@ -48,12 +58,14 @@ def execute_plan(raw_plan, report: Report, children: Children) -> dict:
     with active_job(children) as workdir, ThreadPoolExecutor(TRANSFER_THREADS) as transfers:
         layout = Layout(workdir)
         layout.make_dirs()
-        argvs = {step["id"]: expand_argv(plan, step, layout, detected) for step in plan["steps"]}
+        argvs = {step["id"]: expand_argv(plan, step, layout, detected, encoder_threads(plan))
+                 for step in plan["steps"]}
 
+        contents = {item["name"]: file_bytes(item) for item in plan["files"]}  # bad gzip: fail now
         mark = time.monotonic()
         _download_inputs(plan, layout, progress, transfers)
-        for item in plan["files"]:
-            layout.file_path(item["name"]).write_text(item["content"], encoding="utf-8")
+        for name, content in contents.items():
+            layout.file_path(name).write_bytes(content)
         download_ms = _ms(time.monotonic() - mark)
 
         mark = time.monotonic()

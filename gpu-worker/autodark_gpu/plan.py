@@ -5,8 +5,10 @@ executors accept the same plans. The checks the schema cannot express (unique id
 references, no dependency cycles, http(s) URLs) are done here, before anything runs.
 """
 
+import base64
 import copy
 import functools
+import gzip
 import json
 import re
 from dataclasses import dataclass
@@ -208,8 +210,12 @@ def encoder_key(plan: dict, detected: str) -> str:
     return detected if detected in plan["encoders"] else FALLBACK_ENCODER
 
 
-def expand_argv(plan: dict, step: dict, layout: Layout, detected_encoder: str) -> list[str]:
-    """Expands a validated step's argv tokens into paths and encoder arguments."""
+def expand_argv(plan: dict, step: dict, layout: Layout, detected_encoder: str,
+                encoder_threads: int | None = None) -> list[str]:
+    """Expands a validated step's argv tokens into paths and encoder arguments.
+
+    encoder_threads: -threads for a libx264 {venc} (see executor.encoder_threads).
+    """
     inputs = {item["id"]: item for item in plan["inputs"]}
     outputs = {item["id"]: item for item in plan["outputs"]}
     resolve = {
@@ -227,9 +233,21 @@ def expand_argv(plan: dict, step: dict, layout: Layout, detected_encoder: str) -
                 raise PlanError(f'invalid plan: step "{step["id"]}" uses {VENC_TOKEN} but '
                                 f"plan.encoders has no entry for {wanted}")
             expanded.extend(plan["encoders"][key])
+            if key == FALLBACK_ENCODER and encoder_threads is not None:
+                expanded.extend(["-threads", str(encoder_threads)])
         else:
             expanded.append(PATH_TOKEN.sub(lambda m: str(resolve[m.group(1)](m.group(2))), item))
     return expanded
+
+
+def file_bytes(item: dict) -> bytes:
+    """A plan file's bytes: its text, or the gunzipped base64 of a gzip-base64 one."""
+    if item.get("encoding") == "gzip-base64":
+        try:
+            return gzip.decompress(base64.b64decode(item["content"], validate=True))
+        except (ValueError, OSError) as err:
+            raise PlanError(f'invalid plan: file "{item["name"]}" is not valid gzip-base64 ({err})') from None
+    return item["content"].encode("utf-8")
 
 
 def step_input_ids(step: dict) -> list[str]:

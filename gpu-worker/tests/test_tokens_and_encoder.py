@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from autodark_gpu import encoder
-from autodark_gpu.executor import parallel_limit
+from autodark_gpu.executor import encoder_threads, parallel_limit
 from autodark_gpu.plan import Layout, PlanError, expand_argv, validate_plan
 
 ENCODERS = {
@@ -98,3 +98,17 @@ def test_encoder_falls_back_to_libx264_without_a_gpu():
         works, detail = encoder._nvenc_test_encode()
         assert not works
         assert detail
+
+
+def test_side_by_side_libx264_steps_share_the_cores_and_a_lone_one_keeps_auto_threads(monkeypatch):
+    monkeypatch.setattr("autodark_gpu.executor._cores", lambda: 16)
+    many = {"maxParallelSteps": 4, "steps": [{}] * 8}
+    assert encoder_threads(many) == 4  # 4 clips at once on 16 cores
+    assert encoder_threads({"maxParallelSteps": 4, "steps": [{}]}) is None
+
+    plan = plan_with(["{venc}", "{out:final}"])
+    assert expand_argv(plan, plan["steps"][0], ROOT, "libx264", 4) == [
+        *ENCODERS["libx264"], "-threads", "4", "/work/job/out/final.mp4"]
+    # NVENC does its work on the GPU: no thread count
+    assert expand_argv(plan, plan["steps"][0], ROOT, "h264_nvenc", 4) == [
+        *ENCODERS["h264_nvenc"], "/work/job/out/final.mp4"]

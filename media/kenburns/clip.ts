@@ -6,7 +6,14 @@
  * smeared edges, and looped; per frame only a crop → swscale → crop runs. The scale step's size comes
  * from an expression of the frame number (one reconfiguration per frame); the crop sizes and offsets
  * that must change come from the sendcmd script, one line per frame.
+ *
+ * The per-frame resize is bilinear: it only ever shrinks, by 1.08–1.55×, where swscale widens the
+ * bilinear kernel with the ratio (no aliasing), and it costs about 30% less than bicubic, which is most
+ * of what the motion adds on top of encoding. Where the sample lands does not depend on the kernel, so
+ * the motion accuracy is the same.
  */
+/** per-frame resize kernel (see above) */
+const FRAME_SCALER = 'bilinear';
 import type { Img2VidRequest } from '../../api/schemas/media';
 import { anchoredPlacement, NoPlacementError, panScale, pannedPlacement, roundedScale, type Anchor, type AxisGeometry, type AxisPlacement } from './lattice';
 
@@ -176,7 +183,7 @@ function zoomClip(spec: ClipSpec, motion: Extract<Motion, { kind: 'zoom' }>, fac
     `[0:v]${basePrelude(spec, base)}`,
     'sendcmd=f={cmd}',
     `crop@src=w=${first.x.crop}:h=${first.y.crop}:x=${anchorExpr('w', base.x, motion.anchorX)}:y=${anchorExpr('h', base.y, motion.anchorY)}`,
-    `scale@zoom=w=round(iw*${curve.expr(kx)}):h=round(ih*${curve.expr(ky)}):eval=frame:flags=bicubic`,
+    `scale@zoom=w=round(iw*${curve.expr(kx)}):h=round(ih*${curve.expr(ky)}):eval=frame:flags=${FRAME_SCALER}`,
     `crop@view=w=${spec.width}:h=${spec.height}:x=${first.x.viewOffset}:y=${first.y.viewOffset}`,
     `${TAIL}[v]`,
   ].join(',');
@@ -211,7 +218,7 @@ function panClip(spec: ClipSpec, motion: Extract<Motion, { kind: 'pan' }>, facto
     `[0:v]${basePrelude(spec, base)}`,
     'sendcmd=f={cmd}',
     `crop@src=w=${x.crop}:h=${first.crop}:x=${x.cropOffset}:y=${first.cropOffset}`,
-    `scale@zoom=w=${x.scaled}:h=${first.scaled}:flags=bicubic`,
+    `scale@zoom=w=${x.scaled}:h=${first.scaled}:flags=${FRAME_SCALER}`,
     `crop@view=w=${spec.width}:h=${spec.height}:x=${x.viewOffset}:y=${first.viewOffset}`,
     `${TAIL}[v]`,
   ].join(',');

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
@@ -178,6 +178,23 @@ describe('executePlan', () => {
     );
     expect(run.codec).toBe('copy');
     expect((await streams(storage.pathOf('exec/pipe.mkv')))[0]).toMatchObject({ codec_name: 'ffv1', width: 160 });
+  });
+
+  it('gives encodes running side by side a share of the cores each, and a lone encode all of them', async () => {
+    const cores = availableParallelism();
+    const clip = (id: string) => ({ id, argv: ['-f', 'lavfi', '-i', 'testsrc2=size=160x120:duration=0.5', '{venc}', `{out:${id}}`], dependsOn: [] });
+    const out = (id: string) => ({ id, key: `exec/threads-${id}.mp4`, contentType: 'video/mp4' });
+    await executePlan(plan({ steps: [clip('a'), clip('b')], outputs: [out('a'), out('b')], maxParallelSteps: 2 }), (await rig()).ctx);
+    await executePlan(plan({ steps: [clip('alone')], outputs: [out('alone')] }), (await rig()).ctx);
+    // libx264 writes the settings it ran with into the stream ("… threads=1 …")
+    const threadsOf = (id: string) => Number(/ threads=(\d+) /.exec(readFileSync(storage.pathOf(`exec/threads-${id}.mp4`), 'latin1'))?.[1]);
+    if (cores >= 2) {
+      expect(threadsOf('a')).toBe(Math.floor(cores / 2));
+      expect(threadsOf('b')).toBe(Math.floor(cores / 2));
+      expect(threadsOf('alone')).toBeGreaterThan(Math.floor(cores / 2)); // x264's automatic count (1.5 × cores)
+    } else {
+      expect(threadsOf('a')).toBe(threadsOf('alone'));
+    }
   });
 
   it('kills ffmpeg and rejects when the job is cancelled', async () => {

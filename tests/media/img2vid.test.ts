@@ -3,6 +3,7 @@
  * durations to the frame, sizes, no audio, cover crops of any aspect, the contract's result shapes.
  */
 import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +26,30 @@ beforeAll(async () => {
   await ffmpeg(['-f', 'lavfi', '-i', picture('400x2000'), '-frames:v', '1', '-q:v', '3', join(dir, 'tower.jpg')]);
   await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240', '-frames:v', '1', '-c:v', 'libwebp', join(dir, 'small.webp')]);
   await ffmpeg(['-f', 'lavfi', '-i', 'sine=duration=1', join(dir, 'sound.mp3')]);
+  // phone photos: pixels stored sideways, with the EXIF orientation that turns them upright
+  await ffmpeg(['-f', 'lavfi', '-i', picture('900x1200'), '-frames:v', '1', '-q:v', '2', join(dir, 'upright.jpg')]);
+  for (const [orientation, transpose] of [[6, 'cclock'], [8, 'clock']] as const) {
+    const stored = join(dir, `stored-${orientation}.jpg`);
+    await ffmpeg(['-i', join(dir, 'upright.jpg'), '-vf', `transpose=${transpose}`, '-q:v', '2', stored]);
+    await writeFile(join(dir, `exif-${orientation}.jpg`), withExifOrientation(await readFile(stored), orientation));
+  }
 });
+
+/** the JPEG with an APP1 Exif segment holding one tag, Orientation (0x0112), right after SOI */
+function withExifOrientation(jpeg: Buffer, orientation: number): Buffer {
+  const tiff = Buffer.alloc(26);
+  tiff.write('II*\0', 0, 'latin1'); // little-endian TIFF header
+  tiff.writeUInt32LE(8, 4); // IFD0 offset
+  tiff.writeUInt16LE(1, 8); // one entry
+  tiff.writeUInt16LE(0x0112, 10);
+  tiff.writeUInt16LE(3, 12); // SHORT
+  tiff.writeUInt32LE(1, 14);
+  tiff.writeUInt16LE(orientation, 18);
+  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const header = Buffer.from([0xff, 0xe1, 0, 0]);
+  header.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), header, body, jpeg.subarray(2)]);
+}
 
 afterAll(async () => {
   await rig?.close();
@@ -113,6 +137,26 @@ describe('img2vid', () => {
       expect(meanAbsDiff(await thumbnail(source, 640, 360, 'scale=640:360'), reference)).toBeGreaterThan(15);
       const shifted = `scale=656:376:force_original_aspect_ratio=increase:flags=lanczos,crop=640:360:0:0`;
       expect(meanAbsDiff(await thumbnail(source, 640, 360, shifted), reference)).toBeGreaterThan(6);
+    }
+  });
+
+  it('turns phone photos upright by their EXIF orientation', async () => {
+    const outcome = await rig.run(
+      'img2vid',
+      request(
+        [
+          { id: 'o6', file: 'exif-6.jpg', duracao: 0.5 },
+          { id: 'o8', file: 'exif-8.jpg', duracao: 0.5 },
+        ],
+        { resolution: '360x640', zoom_types: ['static'] },
+      ),
+    );
+    const videos = (outcome.result as { videos: Video[] }).videos;
+    const upright = await coverReference('upright.jpg', 360, 640);
+    for (const [orientation, video] of [[6, videos[0]], [8, videos[1]]] as const) {
+      expect(meanAbsDiff(await thumbnail(rig.stored(video.s3_key), 360, 640), upright)).toBeLessThan(3);
+      // the stored pixels taken as they are would be a sideways picture
+      expect(meanAbsDiff(await coverReference(`stored-${orientation}.jpg`, 360, 640), upright)).toBeGreaterThan(15);
     }
   });
 
