@@ -10,6 +10,7 @@ import type { MediaOperation } from '../workflows/types';
 import { probeInputFile, readTextInput } from './input-check';
 import { OPERATIONS } from './operations';
 import type { Prepared } from './operations/types';
+import { compactPlanFiles } from './plan';
 
 export interface GpuPrepareDeps {
   jobId: string;
@@ -23,7 +24,7 @@ export async function prepareGpuPlan(operation: MediaOperation, request: Record<
   const dir = await mkdtemp(join(deps.tempRoot, `autodark-probe-${deps.jobId}-`));
   let n = 0;
   try {
-    return await OPERATIONS[operation].prepare(request as never, {
+    const prepared = await OPERATIONS[operation].prepare(request as never, {
       jobId: deps.jobId,
       processor: 'GPU',
       signal: deps.signal,
@@ -41,6 +42,8 @@ export async function prepareGpuPlan(operation: MediaOperation, request: Record<
       },
       uploadTarget: (key, contentType) => deps.storage.uploadTarget(key, contentType),
     });
+    // the plan is an activity result and the RunPod job's input: big subtitle files go gzipped
+    return { ...prepared, plan: compactPlanFiles(prepared.plan) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

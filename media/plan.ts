@@ -16,6 +16,7 @@
  * Path tokens may sit inside a longer argument (a filtergraph's `sendcmd=f={file:motion.cmd}`);
  * {venc} is always a whole argument.
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 
 export const PLAN_VERSION = 1;
@@ -34,6 +35,11 @@ export const planInputSchema = z.object({
 export const planFileSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
   content: z.string(),
+  /**
+   * absent or utf8: content is the file's text; gzip-base64: base64 of the gzipped UTF-8 text (big subtitle
+   * files: a plan travels through Temporal histories and RunPod inputs, which limit payload sizes)
+   */
+  encoding: z.enum(['utf8', 'gzip-base64']).optional(),
 });
 
 export const planStepSchema = z.object({
@@ -75,4 +81,19 @@ export const planSchema = z.object({
 export type Plan = z.infer<typeof planSchema>;
 export type PlanInput = z.infer<typeof planInputSchema>;
 export type PlanStep = z.infer<typeof planStepSchema>;
+export type PlanFile = z.infer<typeof planFileSchema>;
+
+/** Files bigger than this travel gzipped (ASS/sendcmd text shrinks 8–15×). */
+const COMPRESS_FILES_OVER = 32 * 1024;
+
+/** The plan with its big files gzip-base64 encoded: what the orchestrator sends to GPU workers. */
+export function compactPlanFiles(plan: Plan): Plan {
+  const files = plan.files.map((f): PlanFile => (f.encoding === undefined || f.encoding === 'utf8') && Buffer.byteLength(f.content) > COMPRESS_FILES_OVER ? { name: f.name, content: gzipSync(f.content, { level: 9 }).toString('base64'), encoding: 'gzip-base64' } : f);
+  return { ...plan, files };
+}
+
+/** A plan file's bytes as the executor writes them. */
+export function planFileBytes(file: PlanFile): Buffer {
+  return file.encoding === 'gzip-base64' ? gunzipSync(Buffer.from(file.content, 'base64')) : Buffer.from(file.content, 'utf8');
+}
 export type PlanOutput = z.infer<typeof planOutputSchema>;

@@ -1,10 +1,13 @@
 """Real plans run by the handler with real ffmpeg, inputs and uploads over local HTTP."""
 
+import base64
+import gzip
 import struct
 import zlib
 
 import pytest
 
+from autodark_gpu.errors import JobError
 from autodark_gpu.executor import execute_plan
 from autodark_gpu.lifecycle import Children
 from conftest import call_handler, ffprobe
@@ -189,4 +192,30 @@ def test_upload_failure_names_the_output_without_leaking_the_signature(served, w
     result = run_job(slideshow_plan(served))
     assert result["error"].startswith('output "video": upload failed: HTTP 403')
     assert "secret" not in result["error"]
+    assert list(work_root.iterdir()) == []
+
+
+def subtitle_copy_plan(server, file: dict) -> dict:
+    return {
+        "version": 1, "operation": "test-files", "inputs": [], "files": [file],
+        "steps": [{"id": "copy", "argv": ["-i", "{file:caption.srt}", "{out:subs}"]}],
+        "outputs": [{"id": "subs", "key": "jobs/t2/subs.srt", "contentType": "text/plain",
+                     "upload": {"url": server.url("/put/subs.srt")}}],
+    }
+
+
+def test_gzip_base64_plan_files_are_written_decoded(server, work_root):
+    packed = base64.b64encode(gzip.compress(SUBTITLES.encode("utf-8"))).decode("ascii")
+    file = {"name": "caption.srt", "content": packed, "encoding": "gzip-base64"}
+    execute_plan(subtitle_copy_plan(server, file), lambda _: None, Children())
+    body, _ = server.uploads["/put/subs.srt"]
+    assert "Olá mundo" in body.decode("utf-8")
+    assert "00:00:01,500" in body.decode("utf-8")
+
+
+def test_a_plan_file_that_is_not_gzip_base64_is_refused_naming_it(server, work_root):
+    file = {"name": "caption.srt", "content": "bm90IGd6aXA=", "encoding": "gzip-base64"}
+    with pytest.raises(JobError, match='file "caption.srt" is not valid gzip-base64'):
+        execute_plan(subtitle_copy_plan(server, file), lambda _: None, Children())
+    assert "/put/subs.srt" not in server.uploads
     assert list(work_root.iterdir()) == []

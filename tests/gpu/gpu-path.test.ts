@@ -204,6 +204,30 @@ describe('GPU path through the local RunPod-compatible endpoint', () => {
     expect(seen.runs - before).toBe(1);
   });
 
+  it('burns highlight captions of a two-hour words file (a plan over Temporal\'s 2 MB payload limit, sent gzipped)', async () => {
+    // 2 h of speech at 2.5 words/s; the video is short, libass simply has nothing to show after it
+    const words = Array.from({ length: 18_000 }, (_, i) => ({ word: `palavra${i % 97}`, start: i * 0.4, end: i * 0.4 + 0.35 }));
+    writeFileSync(join(inputs, 'long-words.json'), JSON.stringify({ words }));
+    const res = await stack.api('/runpod/video/caption_style', {
+      method: 'POST',
+      json: { webhook_url: hooks.url, path: 'gpu/long/', output_filename: 'long.mp4', url_video: `${base}/clip.mp4`, url_caption: `${base}/long-words.json`, type: 'highlight', style: { words_per_line: 4 } },
+    });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    const job = await waitForJob(stack, jobId, undefined, 180_000);
+    expect(job.status).toBe('COMPLETED');
+    // the plan in the history: its ASS file travelled gzipped, far under the limit
+    const history = await stack.runtime.client.workflow.getHandle(jobId).fetchHistory();
+    const sizes = (history.events ?? []).flatMap((e) => [...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []), ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? [])]).map((p) => p.data?.length ?? 0);
+    expect(Math.max(...sizes)).toBeLessThan(512 * 1024);
+    const prepared = history.events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'submitGpuJob')!;
+    const submitted = JSON.parse(Buffer.from(prepared.activityTaskScheduledEventAttributes!.input!.payloads![0].data!).toString('utf8')) as { payload: { plan: { files: { name: string; encoding?: string }[] } } };
+    expect(submitted.payload.plan.files).toEqual([expect.objectContaining({ name: 'captions.ass', encoding: 'gzip-base64' })]);
+    const out = join(stack.dataDir, 'gpu-long.mp4');
+    writeFileSync(out, Buffer.from(await (await fetch((job.result as { video_url: string }).video_url)).arrayBuffer()));
+    expect((await ffprobe(out)).streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+  });
+
   it('transcribes with faster-whisper on the worker and renders every file in TypeScript', async () => {
     const res = await stack.api('/runpod/audio/transcribe', { method: 'POST', json: { audio_url: `${base}/speech.mp3`, path: 'gpu/t/', model: 'tiny-random', language: 'pt' } });
     const body = (await res.json()) as {
