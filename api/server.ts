@@ -97,7 +97,7 @@ export async function buildServer(config: Config, deps: ApiDeps, logger: Logger)
 
   registerHealthRoutes(app, deps);
   const metrics = registerMetrics(app, deps);
-  registerMediaRoutes(app, deps, metrics.jobsStarted);
+  registerMediaRoutes(app, deps, metrics.jobsStarted, config.AUDIO_SYNC_DEADLINE_MS);
   registerTranscriptionRoutes(app, deps);
   registerYoutubeRoutes(app, deps, config);
   registerImagemRoutes(app, deps, config);

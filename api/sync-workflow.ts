@@ -2,7 +2,7 @@
  * Synchronous routes backed by a workflow: start it, wait for its result up to a deadline, and cancel
  * it when the deadline passes or the client hangs up, so no work outlives the request that wanted it.
  */
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyReply } from 'fastify';
 import { TASK_QUEUES } from '../common/temporal';
@@ -27,6 +27,11 @@ export async function runWorkflowSync<T>(
     args: opts.args,
     workflowExecutionTimeout: opts.deadlineMs + EXECUTION_MARGIN_MS,
   });
+  return awaitWorkflowSync<T>(handle, reply, opts.deadlineMs);
+}
+
+/** Waits for a started workflow on behalf of `reply`; cancels it past the deadline or on hang-up. */
+export async function awaitWorkflowSync<T>(handle: WorkflowHandle, reply: FastifyReply, deadlineMs: number): Promise<SyncOutcome<T>> {
   let timer: NodeJS.Timeout | undefined;
   let onClose: (() => void) | undefined;
   const result = handle.result().then(
@@ -34,13 +39,15 @@ export async function runWorkflowSync<T>(
     (err: unknown): SyncOutcome<T> => failed(err),
   );
   const deadline = new Promise<SyncOutcome<T>>((resolve) => {
-    timer = setTimeout(() => resolve({ status: 'deadline' }), opts.deadlineMs);
+    timer = setTimeout(() => resolve({ status: 'deadline' }), deadlineMs);
   });
   const abandoned = new Promise<SyncOutcome<T>>((resolve) => {
     onClose = () => {
       if (!reply.raw.writableFinished) resolve({ status: 'abandoned' });
     };
     reply.raw.once('close', onClose);
+    // the client may have gone while the job was being started
+    if (reply.request.raw.socket?.destroyed) onClose();
   });
   try {
     const outcome = await Promise.race([result, deadline, abandoned]);

@@ -70,6 +70,8 @@ const envSchema = z.object({
   RUNWARE_API_KEY: optionalSecret,
   RUNWARE_BASE_URL: z.string().url().default('https://api.runware.ai/v1'),
   IMAGEM_DEADLINE_MS: z.coerce.number().int().min(1).default(300_000),
+  // synchronous /vps/audio/* routes: past this the job is cancelled and the answer is 504
+  AUDIO_SYNC_DEADLINE_MS: z.coerce.number().int().min(1).default(900_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   TRUST_PROXY: bool.default(false),

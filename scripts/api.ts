@@ -11,6 +11,9 @@ async function main() {
   const app = await createApi(config, runtime, logger);
   await app.listen({ port: config.PORT, host: config.HOST });
   const stop = async () => {
+    // requests in flight get a few seconds to finish; then every connection is closed, so a
+    // keep-alive socket a client left half-open cannot hold the shutdown for the keep-alive timeout
+    setTimeout(() => app.server.closeAllConnections(), 5_000).unref();
     await app.close();
     await runtime.connection.close();
     process.exit(0);

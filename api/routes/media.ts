@@ -7,7 +7,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { ErrorStyle } from '../errors';
 import { JobService } from '../jobs/service';
 import type { JobOutcome, MediaOperation, Processor } from '../../workflows/types';
@@ -22,6 +21,7 @@ import {
   trilhasonoraRequest,
 } from '../schemas/media';
 import type { ApiDeps } from '../server';
+import { awaitWorkflowSync } from '../sync-workflow';
 import { checkWebhookUrl } from '../webhook-url';
 
 interface AsyncRoute {
@@ -45,7 +45,7 @@ function workersReserved(operation: MediaOperation, processor: Processor, body: 
   return 1;
 }
 
-export function registerMediaRoutes(app: FastifyInstance, deps: ApiDeps, jobsStarted: Counter<'operation' | 'processor'>): void {
+export function registerMediaRoutes(app: FastifyInstance, deps: ApiDeps, jobsStarted: Counter<'operation' | 'processor'>, audioDeadlineMs: number): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   for (const processor of ['GPU', 'VPS'] as const) {
     for (const route of ASYNC_ROUTES) {
@@ -85,14 +85,22 @@ export function registerMediaRoutes(app: FastifyInstance, deps: ApiDeps, jobsSta
       const idempotent = typeof key === 'string' && key.length > 0;
       const jobId = JobService.jobIdFor(idempotent ? key : undefined);
       await deps.jobs.start(route.operation, 'VPS', request.body as Record<string, unknown>, { jobId, idempotent, workersReserved: 1 });
-      try {
-        const outcome = (await deps.client.workflow.getHandle(jobId).result()) as JobOutcome;
-        return reply.send({ success: true, ...outcome.result, processing_time_ms: Date.now() - started });
-      } catch (err) {
-        const cause = err instanceof WorkflowFailedError ? (err.cause as (Error & { type?: string }) | undefined) : undefined;
-        const message = cause?.message ?? (err as Error).message;
-        const clientFault = cause?.type === 'BadInput' || cause?.type === 'BadMedia';
-        return reply.code(clientFault ? 422 : 500).send({ success: false, error: `${route.operation.replace('audio_', '')} failed`, message, jobId, processing_time_ms: Date.now() - started });
+      // a client that hangs up or outwaits the deadline leaves no work behind: the job is cancelled
+      const outcome = await awaitWorkflowSync<JobOutcome>(deps.client.workflow.getHandle(jobId), reply, audioDeadlineMs);
+      const took = () => Date.now() - started;
+      const name = route.operation.replace('audio_', '');
+      switch (outcome.status) {
+        case 'completed':
+          return reply.send({ success: true, ...outcome.result.result, processing_time_ms: took() });
+        case 'failed': {
+          const clientFault = outcome.type === 'BadInput' || outcome.type === 'BadMedia';
+          return reply.code(clientFault ? 422 : 500).send({ success: false, error: `${name} failed`, message: outcome.message, jobId, processing_time_ms: took() });
+        }
+        case 'deadline':
+          return reply.code(504).send({ success: false, error: `${name} timed out`, message: `not finished within ${audioDeadlineMs} ms; the job was cancelled`, jobId, processing_time_ms: took() });
+        case 'abandoned':
+          // the client hung up and the job was cancelled; nobody reads this answer
+          return reply.code(499).send({ success: false, error: 'Client closed request', jobId });
       }
     });
   }

@@ -87,6 +87,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { worke
     },
     stop: async () => {
       await stack.stopWorkers();
+      app.server.closeAllConnections(); // as scripts/api.ts does after its grace period
       await app.close();
       await runtime.connection.close();
       rmSync(dataDir, { recursive: true, force: true });
