@@ -17,6 +17,7 @@ import { progressQuery, webhookAttemptsQuery, webhookWorkflowId } from '../../wo
 import type { JobInput, JobMemo, JobOutcome, JobProgress, JobStatus, MediaOperation, Processor, WebhookAttempt, WebhookDeliveryResult, WebhookPolicy } from '../../workflows/types';
 import { jobOperationName } from '../../workflows/types';
 import { estimatedTime } from './estimate';
+import { QueueCounter } from './queue-count';
 
 export interface JobServiceOptions {
   namespace: string;
@@ -47,7 +48,11 @@ export interface JobView {
 const JOB_WORKFLOW = 'mediaJob';
 
 export class JobService {
-  constructor(private readonly client: Client, private readonly opts: JobServiceOptions) {}
+  private readonly queue: QueueCounter;
+
+  constructor(private readonly client: Client, private readonly opts: JobServiceOptions) {
+    this.queue = new QueueCounter((processor) => this.countQueued(processor));
+  }
 
   /** Idempotency-Key → a stable job id, so a retried POST lands on the same workflow. */
   static jobIdFor(idempotencyKey?: string): string {
@@ -70,9 +75,9 @@ export class JobService {
       createdAt,
     };
     const memo: JobMemo = { operation: jobOperationName(operation, processor), processor, idRoteiro, createdAt, webhookUrl: input.webhookUrl };
-    const ahead = await this.countQueued(processor);
+    const ahead = await this.queue.ahead(processor);
     try {
-      const handle = await this.client.workflow.start(JOB_WORKFLOW, {
+      await this.client.workflow.start(JOB_WORKFLOW, {
         workflowId: opts.jobId,
         taskQueue: TASK_QUEUES.orchestration,
         args: [input],
@@ -83,18 +88,17 @@ export class JobService {
           { key: SEARCH_ATTRIBUTES.processor, value: processor },
           ...(idRoteiro !== undefined ? [{ key: SEARCH_ATTRIBUTES.idRoteiro, value: idRoteiro }] : []),
         ]),
-        workflowIdConflictPolicy: 'USE_EXISTING',
+        // only a client-chosen id (Idempotency-Key) can meet an existing job, running or closed: both
+        // throw, and the replay answers with that job. The SDK's own retries of this call reuse its
+        // request id, which the server deduplicates, so they cannot be mistaken for a replay.
+        workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
-      // only a client-chosen id can meet an existing workflow (USE_EXISTING returns it silently)
-      if (opts.idempotent) {
-        const existing = await this.memoOf(handle.workflowId);
-        if (existing && existing.createdAt !== createdAt) return { created: false, body: await this.acceptedBodyForExisting(opts.jobId, opts.workersReserved) };
-      }
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return { created: false, body: await this.acceptedBodyForExisting(opts.jobId, opts.workersReserved) };
       throw err;
     }
+    this.queue.accepted(processor);
     const position = ahead + 1;
     return {
       created: true,
@@ -126,11 +130,6 @@ export class JobService {
       createdAt: view.createdAt,
       workersReserved,
     };
-  }
-
-  private async memoOf(jobId: string): Promise<JobMemo | undefined> {
-    const d = await this.client.workflow.getHandle(jobId).describe();
-    return d.memo as unknown as JobMemo | undefined;
   }
 
   private async countQueued(processor: Processor): Promise<number> {
