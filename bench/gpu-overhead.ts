@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import runpodSdk from 'runpod-sdk';
 import { createApi } from '../api/main';
 import { loadConfig } from '../common/config';
@@ -25,6 +26,7 @@ const IMAGES = 10;
 const ROUNDS = 3;
 
 async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(join(tmpdir(), 'autodark-gpu-bench-'));
   const temporal = await startTemporalDevServer({ dbFile: join(dir, 'temporal.db'), headless: true });
   const logger = createLogger('bench', 'silent');

@@ -5,8 +5,8 @@
  *      stored, signed webhook received. The one-image jobs go one after another, each submitted when
  *      the previous one's webhook arrived (an n8n loop with a Wait-for-webhook node).
  *   2. the media work alone: the same plans through the local executor, with no API, Temporal or HTTP.
- * It also measures what this machine's cores give an encode (see coreScaling), which bounds what running
- * clips side by side can gain.
+ * It also measures what this machine's cores give an encode (see coreScaling): on a shared VM two
+ * "cores" are often worth less than two.
  * Usage: npx tsx bench/img2vid-jobs.ts   → bench/results/img2vid-jobs.json
  */
 import { execFile } from 'node:child_process';
@@ -121,8 +121,9 @@ async function executorJob(work: string, photos: Map<string, string>, name: stri
 
 /**
  * What this machine's cores give a 1080p libx264 encode (medians of 3 turns): two single-thread encodes
- * side by side vs one (2.0 = two full cores), and one encode with x264's own threads vs single-thread
- * (what a lone one-image job already gets). Batching can gain at most about the first over the second.
+ * side by side vs one (2.0 = two full cores), and one encode with x264's own threads vs single-thread.
+ * A one-image job is a short encode plus single-threaded set-up (download, decode, prescale), so it
+ * gets less than the second figure; a batch can get close to the first.
  */
 async function coreScaling(): Promise<{ twoSingleThreadEncodes: number; oneThreadedEncode: number }> {
   const encode = (threads: string) =>
@@ -196,7 +197,7 @@ async function main() {
       'end to end (API + Temporal + HTTP + webhook)': { 'one job (s)': results.endToEnd.oneJob, [`${IMAGES} jobs in sequence (s)`]: results.endToEnd.singleJobsInSequence, speedup: `${results.endToEnd.speedup}×` },
       'media work only (local executor)': { 'one job (s)': results.mediaWorkOnly.oneJob, [`${IMAGES} jobs in sequence (s)`]: results.mediaWorkOnly.singleJobsInSequence, speedup: `${results.mediaWorkOnly.speedup}×` },
     });
-    console.log(`throughput vs one core: two single-thread encodes side by side ${scaling.twoSingleThreadEncodes.toFixed(2)}×, one encode with x264's threads ${scaling.oneThreadedEncode.toFixed(2)}× (so batching gains at most ≈${(scaling.twoSingleThreadEncodes / scaling.oneThreadedEncode).toFixed(2)}× on the encodes); load ${loadBefore.toFixed(2)} → ${loadavg()[0].toFixed(2)}`);
+    console.log(`throughput vs one core (4 s 1080p encodes): two single-thread encodes side by side ${scaling.twoSingleThreadEncodes.toFixed(2)}×, one encode with x264's own threads ${scaling.oneThreadedEncode.toFixed(2)}×; load ${loadBefore.toFixed(2)} → ${loadavg()[0].toFixed(2)}`);
     const out = resolve(__dirname, 'results', 'img2vid-jobs.json');
     await mkdir(resolve(__dirname, 'results'), { recursive: true });
     await writeFile(out, JSON.stringify(results, null, 2) + '\n');

@@ -12,7 +12,16 @@ from .encoder import detect_encoder
 from .errors import JobError
 from .ffmpeg import FfmpegFailed, run_ffmpeg
 from .lifecycle import Children, active_job
-from .plan import Layout, encoder_key, expand_argv, file_bytes, output_writers, step_input_ids, validate_plan
+from .plan import (
+    FALLBACK_ENCODER,
+    Layout,
+    encoder_key,
+    expand_argv,
+    file_bytes,
+    output_writers,
+    step_input_ids,
+    validate_plan,
+)
 from .probe import check_input_kind
 from .progress import Progress, Report
 
@@ -26,15 +35,18 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def parallel_limit(plan: dict) -> int:
-    """plan.maxParallelSteps, capped at clamp(round(1.5 x cores), 2, 16)."""
-    return min(plan["maxParallelSteps"], max(round(1.5 * _cores()), 2), 16)
+def parallel_limit(plan: dict, encoder: str) -> int:
+    """plan.maxParallelSteps, capped by the machine: with NVENC the GPU encodes and the CPU mostly
+    feeds it, so clamp(round(1.5 x cores), 2, 16) steps at once (the seed's pool); with libx264 the
+    CPU does the encoding, so one step per core (as media/executor.ts)."""
+    cap = _cores() if encoder == FALLBACK_ENCODER else min(max(round(1.5 * _cores()), 2), 16)
+    return min(plan["maxParallelSteps"], cap)
 
 
-def encoder_threads(plan: dict) -> int | None:
+def encoder_threads(plan: dict, encoder: str) -> int | None:
     """libx264 threads per step when several encode side by side: a share of the cores each
     (as media/executor.ts does); None when a step runs alone (x264's own threading)."""
-    concurrent = min(parallel_limit(plan), len(plan["steps"]))
+    concurrent = min(parallel_limit(plan, encoder), len(plan["steps"]))
     return max(1, _cores() // concurrent) if concurrent > 1 else None
 
 
@@ -51,6 +63,7 @@ def execute_plan(raw_plan, report: Report, children: Children) -> dict:
     started = time.monotonic()
     plan = validate_plan(raw_plan)
     detected = detect_encoder()
+    encoder = encoder_key(plan, detected)  # what {venc} runs: NVENC only when the plan has it
     progress = Progress(report, STAGES)
     log.info("plan %s: %d inputs, %d steps, %d outputs", plan["operation"],
              len(plan["inputs"]), len(plan["steps"]), len(plan["outputs"]))
@@ -58,7 +71,7 @@ def execute_plan(raw_plan, report: Report, children: Children) -> dict:
     with active_job(children) as workdir, ThreadPoolExecutor(TRANSFER_THREADS) as transfers:
         layout = Layout(workdir)
         layout.make_dirs()
-        argvs = {step["id"]: expand_argv(plan, step, layout, detected, encoder_threads(plan))
+        argvs = {step["id"]: expand_argv(plan, step, layout, detected, encoder_threads(plan, encoder))
                  for step in plan["steps"]}
 
         contents = {item["name"]: file_bytes(item) for item in plan["files"]}  # bad gzip: fail now
@@ -70,7 +83,8 @@ def execute_plan(raw_plan, report: Report, children: Children) -> dict:
 
         mark = time.monotonic()
         uploads = _Uploads(plan, layout, transfers)
-        step_times = _run_steps(plan, argvs, children, progress, uploads.start_ready)
+        step_times = _run_steps(plan, argvs, children, progress, uploads.start_ready,
+                                limit=parallel_limit(plan, encoder))
         steps_ms = _ms(time.monotonic() - mark)
 
         mark = time.monotonic()
@@ -85,7 +99,7 @@ def execute_plan(raw_plan, report: Report, children: Children) -> dict:
         "steps": step_times,
     }
     log.info("plan %s done: %s", plan["operation"], {k: v for k, v in timings.items() if k != "steps"})
-    return {"outputs": outputs, "encoder": encoder_key(plan, detected), "timings": timings}
+    return {"outputs": outputs, "encoder": encoder, "timings": timings}
 
 
 def _download_inputs(plan: dict, layout: Layout, progress: Progress, pool: ThreadPoolExecutor) -> None:
@@ -154,8 +168,8 @@ def _failure_message(step: dict, err: FfmpegFailed, labels: dict[str, str]) -> s
 
 
 def _run_steps(plan: dict, argvs: dict[str, list[str]], children: Children,
-               progress: Progress, on_step_done) -> dict[str, dict]:
-    """Runs every step once its dependencies are done, up to parallel_limit at once.
+               progress: Progress, on_step_done, *, limit: int) -> dict[str, dict]:
+    """Runs every step once its dependencies are done, up to `limit` at once.
 
     Returns each step's start/end (ms since the first step started). The first failure
     kills the other running steps and is raised, naming the step and the inputs it reads.
@@ -192,7 +206,6 @@ def _run_steps(plan: dict, argvs: dict[str, list[str]], children: Children,
     pending = {sid: set(step["dependsOn"]) for sid, step in steps.items()}
     finished: set[str] = set()
     running: dict[Future, str] = {}
-    limit = parallel_limit(plan)
     progress.update("processing", 0)
     with ThreadPoolExecutor(limit) as pool:
         try:

@@ -82,11 +82,11 @@ def test_venc_without_a_usable_entry_is_a_plan_error():
         expand_argv(plan, plan["steps"][0], ROOT, "libx264")
 
 
-def test_parallel_limit_is_capped_by_cores():
-    cores = len(__import__("os").sched_getaffinity(0))
-    cap = min(max(round(1.5 * cores), 2), 16)
-    assert parallel_limit({"maxParallelSteps": 64}) == cap
-    assert parallel_limit({"maxParallelSteps": 1}) == 1
+def test_parallel_limit_is_capped_by_cores(monkeypatch):
+    monkeypatch.setattr("autodark_gpu.executor._cores", lambda: 8)
+    assert parallel_limit({"maxParallelSteps": 64}, "h264_nvenc") == 12  # 1.5 x cores: the GPU encodes
+    assert parallel_limit({"maxParallelSteps": 64}, "libx264") == 8  # the CPU encodes: one per core
+    assert parallel_limit({"maxParallelSteps": 1}, "h264_nvenc") == 1
 
 
 @pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="this machine has an NVIDIA GPU")
@@ -103,8 +103,8 @@ def test_encoder_falls_back_to_libx264_without_a_gpu():
 def test_side_by_side_libx264_steps_share_the_cores_and_a_lone_one_keeps_auto_threads(monkeypatch):
     monkeypatch.setattr("autodark_gpu.executor._cores", lambda: 16)
     many = {"maxParallelSteps": 4, "steps": [{}] * 8}
-    assert encoder_threads(many) == 4  # 4 clips at once on 16 cores
-    assert encoder_threads({"maxParallelSteps": 4, "steps": [{}]}) is None
+    assert encoder_threads(many, "libx264") == 4  # 4 clips at once on 16 cores
+    assert encoder_threads({"maxParallelSteps": 4, "steps": [{}]}, "libx264") is None
 
     plan = plan_with(["{venc}", "{out:final}"])
     assert expand_argv(plan, plan["steps"][0], ROOT, "libx264", 4) == [
