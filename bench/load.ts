@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { promisify } from 'node:util';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import autocannon from 'autocannon';
 import { createApi } from '../api/main';
 import { JobService } from '../api/jobs/service';
@@ -31,6 +32,7 @@ async function ffmpeg(args: string[]) {
 }
 
 async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(join(tmpdir(), 'autodark-load-'));
   const temporal = await startTemporalDevServer({ dbFile: join(dir, 'temporal.db'), headless: true });
   const env = {
