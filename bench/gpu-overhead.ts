@@ -8,49 +8,32 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import runpodSdk from 'runpod-sdk';
-import { createApi } from '../api/main';
-import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
-import { connectRuntime } from '../common/runtime';
 import { startLocalEndpoint } from '../runpod-local/server';
-import { freePort, startTemporalDevServer } from '../scripts/temporal-dev';
-import { createWorkers } from '../worker/create';
+import { startBenchStack } from './stack';
 
 const run = promisify(execFile);
 const REPO = resolve(__dirname, '..');
-const API_KEY = 'bench-key-0123456789abcdef';
 const GPU_KEY = 'bench-gpu-key-0123456789abcdef';
-const IMAGES = 10;
-const ROUNDS = 3;
+const IMAGES = Number(process.env.BENCH_IMAGES ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(join(tmpdir(), 'autodark-gpu-bench-'));
-  const temporal = await startTemporalDevServer({ dbFile: join(dir, 'temporal.db'), headless: true });
-  const logger = createLogger('bench', 'silent');
   const endpoint = await startLocalEndpoint({
     apiKey: GPU_KEY,
     port: 0,
     maxWorkers: 1,
     idleTimeoutMs: 600_000,
     endpoints: [{ id: 'autodark-gpu', command: [resolve(REPO, '.venv/bin/python'), '-u', 'gpu-worker/handler.py'] }],
-    logger,
+    logger: createLogger('bench', 'silent'),
   });
-  const port = await freePort();
-  const config = loadConfig({
-    DATA_DIR: dir, X_API_KEY: API_KEY, TEMPORAL_ADDRESS: temporal.address, ALLOWED_PRIVATE_HOSTS: '127.0.0.1', LOG_LEVEL: 'silent',
-    PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, RUNPOD_API_KEY: GPU_KEY, RUNPOD_BASE_URL: endpoint.baseUrl, VPS_MAX_CONCURRENT_JOBS: '1', MAX_WORKERS: '1',
-  });
-  const runtime = await connectRuntime(config);
-  const app = await createApi(config, runtime, logger);
-  await app.listen({ port, host: '127.0.0.1' });
-  const workers = await createWorkers(config, runtime, logger);
-  const running = workers.run();
-  const base = `http://127.0.0.1:${port}`;
-  mkdirSync(join(dir, 'files', 'in'), { recursive: true });
-  await run('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'mandelbrot=size=1600x1200', '-frames:v', '1', join(dir, 'files', 'in', 'photo.jpg')]);
+  const stack = await startBenchStack(dir, { RUNPOD_API_KEY: GPU_KEY, RUNPOD_BASE_URL: endpoint.baseUrl, VPS_MAX_CONCURRENT_JOBS: '1', MAX_WORKERS: '1' });
+  const { base, runtime } = stack;
+  const files = join(stack.config.DATA_DIR, 'files', 'in');
+  mkdirSync(files, { recursive: true });
+  await run('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'mandelbrot=size=1600x1200', '-frames:v', '1', join(files, 'photo.jpg')]);
 
   // cold start: a one-frame plan on an endpoint with no worker running
   const sdkEndpoint = runpodSdk(GPU_KEY, { baseUrl: endpoint.baseUrl }).endpoint('autodark-gpu')!;
@@ -63,10 +46,10 @@ async function main() {
 
   const images = Array.from({ length: IMAGES }, (_, i) => ({ id: `p${i}`, image_url: `${base}/files/in/photo.jpg`, duracao: 3 }));
   const timeJob = async (route: string): Promise<number> => {
-    const res = await fetch(`${base}${route}`, { method: 'POST', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ webhook_url: 'https://example.com/h', path: 'bench/', images, zoom_types: ['zoomin', 'zoomout', 'zoompanright'] }) });
+    const res = await fetch(`${base}${route}`, { method: 'POST', headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json' }, body: JSON.stringify({ webhook_url: 'https://example.com/h', path: 'bench/', images, zoom_types: ['zoomin', 'zoomout', 'zoompanright'] }) });
     const { jobId } = (await res.json()) as { jobId: string };
     for (;;) {
-      const job = (await (await fetch(`${base}/jobs/${jobId}`, { headers: { 'x-api-key': API_KEY } })).json()) as { status: string; createdAt: string; completedAt?: string; error?: string };
+      const job = (await (await fetch(`${base}/jobs/${jobId}`, { headers: { 'x-api-key': stack.apiKey } })).json()) as { status: string; createdAt: string; completedAt?: string; error?: string };
       if (job.status === 'COMPLETED') return (Date.parse(job.completedAt!) - Date.parse(job.createdAt)) / 1000;
       if (job.status === 'FAILED' || job.status === 'CANCELLED') throw new Error(`${route}: ${job.error}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -92,11 +75,8 @@ async function main() {
   mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
   writeFileSync(join(REPO, 'bench', 'results', 'gpu-overhead.json'), `${JSON.stringify(results, null, 2)}\n`);
 
-  workers.shutdown();
-  await running;
-  await app.close();
+  await stack.stop();
   await endpoint.close();
-  await temporal.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 

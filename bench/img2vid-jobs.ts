@@ -15,24 +15,17 @@ import { createServer } from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createApi } from '../api/main';
 import { img2vidRequest } from '../api/schemas/media';
-import { loadConfig } from '../common/config';
-import { createLogger } from '../common/logger';
-import { connectRuntime } from '../common/runtime';
 import { LocalStorage } from '../common/storage';
 import type { LocalRunContext } from '../media/context';
 import { createLocalPrepareEnv, executePlan } from '../media/executor';
 import { img2vid } from '../media/operations/img2vid';
-import { freePort, startTemporalDevServer } from '../scripts/temporal-dev';
-import { createWorkers } from '../worker/create';
 import { makePhotos } from './photos';
+import { startBenchStack } from './stack';
 
 const run = promisify(execFile);
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 50);
 const SECONDS = 2;
-const API_KEY = 'bench-img2vid-jobs-key-0123';
 const ZOOM_TYPES = ['zoomin', 'zoomout', 'zoompanright', 'zoompanleft', 'panup', 'pandown'];
 
 type Image = { id: string; image_url: string; duracao: number };
@@ -41,17 +34,9 @@ const seconds = (t0: number) => (performance.now() - t0) / 1000;
 const r2 = (n: number) => Math.round(n * 100) / 100;
 
 /** The API, a worker and a webhook receiver on a fresh Temporal dev server; photos served by /files. */
-async function startStack(dir: string, photos: string[]) {
-  const temporal = await startTemporalDevServer({ dbFile: join(dir, 'temporal.db'), headless: true });
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const config = loadConfig({ DATA_DIR: join(dir, 'data'), X_API_KEY: API_KEY, TEMPORAL_ADDRESS: temporal.address, ALLOWED_PRIVATE_HOSTS: '127.0.0.1', LOG_LEVEL: 'silent', PORT: String(port), PUBLIC_BASE_URL: base });
-  const logger = createLogger('bench', 'silent');
-  const runtime = await connectRuntime(config);
-  const app = await createApi(config, runtime, logger);
-  await app.listen({ port, host: '127.0.0.1' });
-  const workers = await createWorkers(config, runtime, logger);
-  const running = workers.run();
+async function startStackWithReceiver(dir: string, photos: string[]) {
+  const stack = await startBenchStack(dir);
+  const { base, config } = stack;
 
   const served = join(config.DATA_DIR, 'files', 'photos');
   await mkdir(served, { recursive: true });
@@ -77,7 +62,7 @@ async function startStack(dir: string, photos: string[]) {
   async function job(images: Image[], path: string): Promise<Record<string, unknown>> {
     const res = await fetch(`${base}/vps/video/img2vid`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+      headers: { 'content-type': 'application/json', 'x-api-key': stack.apiKey },
       body: JSON.stringify({ webhook_url: hookUrl, path, images, zoom_types: ZOOM_TYPES }),
     });
     if (res.status !== 202) throw new Error(`submission answered ${res.status}: ${await res.text()}`);
@@ -91,12 +76,8 @@ async function startStack(dir: string, photos: string[]) {
     photoUrl: (photo: string, n: number) => `${base}/files/photos/${basename(photo)}?n=${n}`,
     job,
     async stop() {
-      workers.shutdown();
-      await running;
-      await app.close();
-      await runtime.connection.close();
       receiver.close();
-      await temporal.stop();
+      await stack.stop();
     },
   };
 }
@@ -145,13 +126,12 @@ async function coreScaling(): Promise<{ twoSingleThreadEncodes: number; oneThrea
 }
 
 async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = await mkdtemp(join(tmpdir(), 'autodark-bench-jobs-'));
   const loadBefore = loadavg()[0];
   try {
     const photos = await makePhotos(dir);
     const byName = new Map(photos.map((p) => [basename(p), p]));
-    const stack = await startStack(dir, photos);
+    const stack = await startStackWithReceiver(dir, photos);
     const images = (url: (photo: string, n: number) => string): Image[] =>
       Array.from({ length: IMAGES }, (_, i) => ({ id: `img${i + 1}`, image_url: url(photos[i % photos.length], i), duracao: SECONDS }));
 

@@ -12,19 +12,12 @@ import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { promisify } from 'node:util';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import autocannon from 'autocannon';
-import { createApi } from '../api/main';
+import { startBenchStack, type BenchStack } from './stack';
 import { JobService } from '../api/jobs/service';
-import { loadConfig } from '../common/config';
-import { createLogger } from '../common/logger';
-import { connectRuntime } from '../common/runtime';
-import { freePort, startTemporalDevServer } from '../scripts/temporal-dev';
-import { createWorkers } from '../worker/create';
 
 const JOBS = Number(process.env.LOAD_JOBS ?? 500);
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 100);
-const API_KEY = 'bench-load-key-0123456789';
 const run = promisify(execFile);
 
 async function ffmpeg(args: string[]) {
@@ -32,19 +25,9 @@ async function ffmpeg(args: string[]) {
 }
 
 async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(join(tmpdir(), 'autodark-load-'));
-  const temporal = await startTemporalDevServer({ dbFile: join(dir, 'temporal.db'), headless: true });
-  const env = {
-    DATA_DIR: dir,
-    X_API_KEY: API_KEY,
-    TEMPORAL_ADDRESS: temporal.address,
-    ALLOWED_PRIVATE_HOSTS: '127.0.0.1',
-    LOG_LEVEL: 'silent',
-    RATE_LIMIT_MAX: '1000000',
-    PORT: '0',
-  };
-  const port = await freePort();
+  const stack = await startBenchStack(dir, { RATE_LIMIT_MAX: '1000000' });
+  const { base, config, runtime } = stack;
   // webhooks land on a local receiver, so every job also runs its webhook delivery
   let webhooks = 0;
   const receiver = createServer((req, res) => {
@@ -55,20 +38,11 @@ async function main() {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
-  const config = loadConfig({ ...env, PUBLIC_BASE_URL: `http://127.0.0.1:${port}` });
-  const logger = createLogger('load', 'silent');
-  const runtime = await connectRuntime(config);
-  const app = await createApi(config, runtime, logger);
-  await app.listen({ port, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${port}`;
 
-  const inputs = join(dir, 'files', 'load');
+  const inputs = join(config.DATA_DIR, 'files', 'load');
   mkdirSync(inputs, { recursive: true });
   await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', join(inputs, 'clip.mp4')]);
   await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100:duration=1', '-c:a', 'libmp3lame', join(inputs, 'tone.mp3')]);
-
-  const workers = await createWorkers(config, runtime, logger);
-  const running = workers.run();
 
   const keys = Array.from({ length: JOBS }, (_, i) => `load-${process.pid}-${i}`);
   const body = JSON.stringify({
@@ -90,7 +64,7 @@ async function main() {
     requests: [
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+        headers: { 'content-type': 'application/json', 'x-api-key': stack.apiKey },
         body,
         // one idempotency key per request: the job id derives from it, so lost and duplicated jobs show
         setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': keys[next++ % JOBS] } }),
@@ -171,17 +145,13 @@ async function main() {
   });
   console.log(`written ${out}`);
 
-  workers.shutdown();
-  await running;
-  await app.close();
-  await runtime.connection.close();
   receiver.close();
-  await temporal.stop();
+  await stack.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 
 /** When the last mediaJob closed (ms since epoch), from visibility. */
-async function lastCloseTime(client: Awaited<ReturnType<typeof connectRuntime>>['client']): Promise<number | undefined> {
+async function lastCloseTime(client: BenchStack['runtime']['client']): Promise<number | undefined> {
   let last: number | undefined;
   for await (const wf of client.workflow.list({ query: `WorkflowType='mediaJob'` })) {
     const t = wf.closeTime?.getTime();
