@@ -18,7 +18,7 @@ import type { Storage } from '../common/storage';
 import { prepareGpuPlan, shapeGpuResult, type GpuWorkerOutput } from '../media/gpu';
 import { processingSignal } from '../workflows/definitions';
 import type { MediaOperation } from '../workflows/types';
-import { jobTempRoot } from './media-local';
+import { jobTempRoot } from '../common/work-dirs';
 
 export interface GpuDeps {
   config: Config;

@@ -3,11 +3,8 @@
  * temp dir (RAM-backed /dev/shm when present, always removed), turns Temporal cancellation into an
  * AbortSignal that kills ffmpeg, and forwards progress as heartbeats and as a signal to the job.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { timed } from '../common/metrics';
@@ -17,6 +14,7 @@ import type { Storage } from '../common/storage';
 import { runOperationLocally } from '../media';
 import { processingSignal, progressSignal } from '../workflows/definitions';
 import type { MediaOperation, OperationOutcome } from '../workflows/types';
+import { jobTempRoot, makeWorkDir } from '../common/work-dirs';
 
 export interface MediaDeps {
   guard: Guard;
@@ -25,10 +23,6 @@ export interface MediaDeps {
   downloadMaxBytes: number;
   downloadTimeoutMs: number;
   tempRoot?: string;
-}
-
-export function jobTempRoot(): string {
-  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }
 
 export function mediaLocalActivities(deps: MediaDeps) {
@@ -40,7 +34,7 @@ export function mediaLocalActivities(deps: MediaDeps) {
 
     // every download and FFmpeg step of the job listens for cancellation on this one signal
     setMaxListeners(1000, ctx.cancellationSignal);
-    const workDir = await mkdtemp(join(deps.tempRoot ?? jobTempRoot(), `autodark-${input.jobId}-`));
+    const workDir = await makeWorkDir(deps.tempRoot ?? jobTempRoot(), input.jobId);
     let lastSignal = 0;
     const progress = (update: { stage: string; percent: number }) => {
       ctx.heartbeat(update);

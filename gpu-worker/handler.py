@@ -21,7 +21,12 @@ from runpod.serverless.modules.rp_logger import RunPodLogger
 from autodark_gpu.encoder import detect_encoder
 from autodark_gpu.errors import JobError
 from autodark_gpu.executor import execute_plan
-from autodark_gpu.lifecycle import Cancelled, Children, install_signal_handlers
+from autodark_gpu.lifecycle import (
+    Cancelled,
+    Children,
+    install_signal_handlers,
+    sweep_orphaned_work_dirs,
+)
 from autodark_gpu.transcribe import transcribe_job
 
 log = logging.getLogger("autodark.handler")
@@ -97,4 +102,7 @@ if __name__ == "__main__":
         # The SDK logs whole jobs at DEBUG (its default), and plan inputs carry presigned URLs.
         RunPodLogger().set_level("INFO")
     detect_encoder()  # once at start, so the choice is logged before the first job
+    swept = sweep_orphaned_work_dirs()  # left by a worker on this host that was killed mid-job
+    if swept:
+        log.info("removed work dirs of workers that are gone: %s", ", ".join(swept))
     runpod.serverless.start({"handler": handler})

@@ -3,8 +3,9 @@
  * (inputs probed here only when the plan depends on them; outputs get upload URLs so the worker never
  * holds storage credentials), and shape the worker's outputs into the contract's result.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeWorkDir } from '../common/work-dirs';
 import type { Storage, StoredObject } from '../common/storage';
 import type { MediaOperation } from '../workflows/types';
 import { probeInputFile, readTextInput } from './input-check';
@@ -21,7 +22,7 @@ export interface GpuPrepareDeps {
 }
 
 export async function prepareGpuPlan(operation: MediaOperation, request: Record<string, unknown>, deps: GpuPrepareDeps): Promise<Prepared> {
-  const dir = await mkdtemp(join(deps.tempRoot, `autodark-probe-${deps.jobId}-`));
+  const dir = await makeWorkDir(deps.tempRoot, `probe-${deps.jobId}`);
   let n = 0;
   try {
     const prepared = await OPERATIONS[operation].prepare(request as never, {

@@ -22,6 +22,7 @@ import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/clien
 import { Client, Connection } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import { createLogger } from '../common/logger';
+import { jobTempRoot } from '../common/work-dirs';
 import { startLocalEndpoint, type LocalEndpoint } from '../runpod-local/server';
 import { freePort, REPO_ROOT, startTemporalDevServer, type DevServer } from './temporal-dev';
 
@@ -337,12 +338,18 @@ async function killWorkerDuringLocalJob(c: Chaos): Promise<Record<string, unknow
   await sleep(1500);
   const atKill = await c.job(id);
   check(atKill.status === 'PROCESSING', `job was already ${atKill.status} when the worker was killed`);
+  // the killed worker cannot remove its work dir: the next worker on this host sweeps it
+  const workDirs = () => readdirSync(jobTempRoot()).filter((name) => name.includes(id));
+  const dirsAtKill = workDirs();
+  check(dirsAtKill.length === 1, `expected the job's work dir, found: ${dirsAtKill.join(', ') || 'none'}`);
   const killedAt = Date.now();
   await c.worker!.kill('SIGKILL');
   await c.startWorker();
   const job = await c.waitFor(id, isTerminal, 240_000);
   check(job.status === 'COMPLETED', `job ended ${job.status}: ${job.error}`);
-  return { jobId: id, progressAtKill: atKill.progress, completedAfterKillS: (Date.now() - killedAt) / 1000, ...(await c.checkLocalOutputs(job, 12, 5)) };
+  const leftover = workDirs();
+  check(leftover.length === 0, `work dirs left behind: ${leftover.join(', ')}`);
+  return { jobId: id, progressAtKill: atKill.progress, completedAfterKillS: (Date.now() - killedAt) / 1000, workDirSwept: dirsAtKill[0], ...(await c.checkLocalOutputs(job, 12, 5)) };
 }
 
 async function killWorkerWhileGpuPolls(c: Chaos): Promise<Record<string, unknown>> {
@@ -509,7 +516,9 @@ async function main(): Promise<number> {
   try {
     log('starting Temporal, the local GPU endpoint, the API and a worker…');
     await c.setup();
-    for (const s of SCENARIOS) {
+    // CHAOS_ONLY=1,4 runs those scenarios only
+    const only = process.env.CHAOS_ONLY?.split(',').map((n) => n.trim());
+    for (const s of SCENARIOS.filter((x) => !only || only.includes(x.name.split(' ')[0]))) {
       log(`scenario ${s.name}`);
       const t0 = Date.now();
       try {

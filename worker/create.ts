@@ -7,6 +7,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import { BrowserPool } from '../activities/youtube/browser-pool';
 import type { Config } from '../common/config';
+import { sweepOrphanedWorkDirs } from '../common/work-dirs';
 import type { Logger } from '../common/logger';
 import type { Runtime } from '../common/runtime';
 import { TASK_QUEUES, type TaskQueueName } from '../common/temporal';
@@ -24,6 +25,9 @@ export async function createWorkers(
 ): Promise<WorkerSet> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const queues = opts.taskQueues ?? [TASK_QUEUES.orchestration, TASK_QUEUES.mediaCpu, TASK_QUEUES.gpu];
+  // what a worker killed mid-job on this host left behind (its jobs were retried elsewhere)
+  const swept = await sweepOrphanedWorkDirs();
+  if (swept.length) logger.info({ dirs: swept }, 'removed work dirs of workers that are gone');
   // one chromium per process, only where YouTube pages are opened; closed after the workers stop
   const browserPool = queues.includes(TASK_QUEUES.browser)
     ? new BrowserPool({ executablePath: config.CHROMIUM_PATH, maxPages: config.BROWSER_MAX_PAGES, contextMaxUses: config.BROWSER_CONTEXT_MAX_USES, logger })

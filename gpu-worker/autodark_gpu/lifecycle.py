@@ -10,6 +10,7 @@ the process. With no job running, the signal goes to whatever handler was there 
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -95,12 +96,43 @@ def work_root() -> Path:
     return Path(tempfile.gettempdir())
 
 
+# autodark-<what>-p<owner pid>-<random>: the naming common/work-dirs.ts uses too
+OWNED_DIR = re.compile(r"^autodark-.+-p(\d+)-[^-]+$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    try:  # a killed process nobody has reaped yet (a zombie) still answers signal 0
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def sweep_orphaned_work_dirs(root: Path | None = None) -> list[str]:
+    """Removes the work dirs whose owner process is gone (a worker killed hard cannot clean up;
+    its job is retried elsewhere). Dirs of live processes are left alone. Returns their names."""
+    root = root or work_root()
+    removed = []
+    for entry in root.iterdir() if root.is_dir() else []:
+        match = OWNED_DIR.match(entry.name)
+        if not match or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry.name)
+    return removed
+
+
 @contextmanager
 def active_job(children: Children) -> Iterator[Path]:
     """A fresh work dir for one job, removed on exit, when the job's children are killed too."""
     root = work_root()
     root.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="autodark-job-", dir=root))
+    workdir = Path(tempfile.mkdtemp(prefix=f"autodark-job-p{os.getpid()}-", dir=root))
     with _active_lock:
         _active_dirs.add(workdir)
         _active_children.add(children)

@@ -105,6 +105,34 @@ def test_sigterm_kills_ffmpeg_and_removes_the_work_dir(server, work_root):
     assert server.uploads == {}
 
 
+def test_a_worker_killed_hard_leaves_its_work_dir_to_the_next_worker(server, work_root):
+    """kill -9 (OOM, a supervisor's hard kill) leaves no chance to clean up; the next worker
+    process on the host removes what the dead one left, and keeps what live ones own."""
+    live_owner = subprocess.Popen(["sleep", "60"])
+    live_dir = work_root / f"autodark-job-p{live_owner.pid}-livejob1"
+    live_dir.mkdir()
+    worker = start_worker({"kind": "plan", "plan": long_plan(server)}, work_root)
+    try:
+        ffmpeg = wait_for_ffmpeg(psutil.Process(worker.pid))
+        worker.kill()
+        worker.communicate(timeout=30)
+        ffmpeg.kill()
+        dead_dirs = [d.name for d in work_root.iterdir() if d != live_dir]
+        assert len(dead_dirs) == 1, "the killed worker could not remove its work dir"
+        assert dead_dirs[0].startswith(f"autodark-job-p{worker.pid}-")
+
+        second = start_worker({"kind": "plan", "plan": short_plan(server)}, work_root)
+        output, _ = second.communicate(timeout=60)
+        assert second.returncode == 0, output
+        assert "removed work dirs of workers that are gone: " + dead_dirs[0] in output
+        assert [d.name for d in work_root.iterdir()] == [live_dir.name]
+    finally:
+        for proc in (worker, live_owner):
+            if proc.poll() is None:
+                proc.kill()
+        live_owner.wait()
+
+
 def test_cancelled_job_kills_ffmpeg_and_removes_the_work_dir(server, work_root):
     """RunPod's stop channel makes the SDK cancel the job's task: the same happens here."""
 
