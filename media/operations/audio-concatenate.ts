@@ -6,7 +6,7 @@
  */
 import type { AudioConcatenateRequest } from '../../api/schemas/media';
 import { PLAN_VERSION, type PlanStep } from '../plan';
-import { CONCAT_INPUT, audioFormatFor, concatListArg, outputKey, planOutput, probeAll, requireAudio, round3 } from './shared';
+import { CONCAT_INPUT, audioFormatFor, audioResult, concatListArg, outputKey, planOutput, probeAll, requireAudio, round3 } from './shared';
 import type { OperationDef } from './types';
 
 export const audioConcatenate: OperationDef<AudioConcatenateRequest> = {
@@ -44,14 +44,6 @@ export const audioConcatenate: OperationDef<AudioConcatenateRequest> = {
   },
 
   shape(req, meta, outputs) {
-    return {
-      success: true,
-      audio_url: outputs.audio.url,
-      filename: req.output_filename,
-      s3_key: outputs.audio.key,
-      audio_count: meta.audioCount,
-      total_duration: meta.totalDuration,
-      message: `${meta.audioCount} audio files concatenated successfully`,
-    };
+    return audioResult(req, outputs.audio, { audio_count: meta.audioCount, total_duration: meta.totalDuration }, `${meta.audioCount} audio files concatenated successfully`);
   },
 };

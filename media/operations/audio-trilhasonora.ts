@@ -7,7 +7,7 @@ import type { AudioTrilhasonoraRequest } from '../../api/schemas/media';
 import { requireSound } from '../audio-analysis';
 import { duckingGraph } from '../ducking';
 import { PLAN_VERSION } from '../plan';
-import { audioFormatFor, fnum, outputKey, planOutput, requireAudio, round3 } from './shared';
+import { audioFormatFor, audioResult, fnum, outputKey, planOutput, requireAudio, round3 } from './shared';
 import type { OperationDef } from './types';
 
 export const audioTrilhasonora: OperationDef<AudioTrilhasonoraRequest> = {
@@ -46,16 +46,11 @@ export const audioTrilhasonora: OperationDef<AudioTrilhasonoraRequest> = {
   },
 
   shape(req, meta, outputs) {
-    return {
-      success: true,
-      audio_url: outputs.audio.url,
-      filename: req.output_filename,
-      s3_key: outputs.audio.key,
-      audio_duration: meta.audioDuration,
-      trilha_duration: meta.trilhaDuration,
-      loops_applied: meta.loopsApplied,
-      volume_reduction_db: meta.volumeReductionDb,
-      message: `Audio mixed with trilha sonora (${meta.loopsApplied} loops, -${meta.volumeReductionDb}dB)`,
-    };
+    return audioResult(
+      req,
+      outputs.audio,
+      { audio_duration: meta.audioDuration, trilha_duration: meta.trilhaDuration, loops_applied: meta.loopsApplied, volume_reduction_db: meta.volumeReductionDb },
+      `Audio mixed with trilha sonora (${meta.loopsApplied} loops, -${meta.volumeReductionDb}dB)`,
+    );
   },
 };

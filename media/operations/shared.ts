@@ -142,6 +142,11 @@ export function videoResult(
   };
 }
 
+/** The /vps/audio/* result (the contract's audio shape): the stored file, the facts, the message. */
+export function audioResult(request: { output_filename: string }, output: StoredObject, facts: Record<string, unknown>, message: string): Record<string, unknown> {
+  return { success: true, audio_url: output.url, filename: request.output_filename, s3_key: output.key, ...facts, message };
+}
+
 /** Audio output formats by file extension (the /vps/audio routes take any output_filename). */
 export interface AudioFormat {
   muxer: string;
