@@ -109,7 +109,7 @@ export async function executePlan(rawPlan: Plan, ctx: LocalRunContext, localInpu
   for (const f of plan.files) await writeFile(paths.file[f.name], planFileBytes(f));
 
   // 3. steps as a DAG; 4. each output uploaded once its writers are done
-  const encoder = withThreads(plan.encoders[LOCAL_ENCODER], encoderThreads(plan));
+  const encoder = localEncoder(plan);
   const uploads = new Map<string, Promise<StoredObject>>();
   const startUploads = (done: Set<string>) => {
     for (const output of plan.outputs) {
@@ -220,29 +220,28 @@ function expandArgv(argv: string[], paths: { in: Record<string, string>; out: Re
   });
 }
 
-/**
- * Runs every step once its dependencies are done, at most min(plan.maxParallelSteps, cores) at once.
- * On the first failure the running steps are killed and the failure is thrown; cancellation kills them
- * too and throws the signal's reason.
- */
+/** steps at once: the plan's limit, capped by this machine's cores */
 function parallelLimit(plan: Plan): number {
   return Math.max(1, Math.min(plan.maxParallelSteps, availableParallelism()));
 }
 
 /**
- * libx264 threads per step: with several encodes side by side each gets its share of the cores (one
- * each on 2 cores), which beats x264's own frame threads: no ramp-up or tail per clip and no
- * oversubscription. A step that runs alone keeps x264's automatic threading (undefined).
+ * {venc}'s arguments here. With several encodes side by side each libx264 gets its share of the cores
+ * (one thread each on 2 cores), which beats x264's own frame threads: no ramp-up or tail per clip and
+ * no oversubscription. A step that runs alone keeps x264's automatic threading.
  */
-function encoderThreads(plan: Plan): number | undefined {
+function localEncoder(plan: Plan): string[] | undefined {
+  const encoder = plan.encoders[LOCAL_ENCODER];
   const concurrent = Math.min(parallelLimit(plan), plan.steps.length);
-  return concurrent > 1 ? Math.max(1, Math.floor(availableParallelism() / concurrent)) : undefined;
+  if (!encoder || concurrent <= 1) return encoder;
+  return [...encoder, '-threads', String(Math.max(1, Math.floor(availableParallelism() / concurrent)))];
 }
 
-function withThreads(encoder: string[] | undefined, threads: number | undefined): string[] | undefined {
-  return encoder && threads !== undefined ? [...encoder, '-threads', String(threads)] : encoder;
-}
-
+/**
+ * Runs every step once its dependencies are done, at most min(plan.maxParallelSteps, cores) at once.
+ * On the first failure the running steps are killed and the failure is thrown; cancellation kills them
+ * too and throws the signal's reason.
+ */
 async function runDag(plan: Plan, jobSignal: AbortSignal, run: (step: PlanStep, signal: AbortSignal) => Promise<void>, onDone: (done: Set<string>) => void): Promise<void> {
   const limit = parallelLimit(plan);
   const stop = new AbortController();
